@@ -1,0 +1,105 @@
+"""Plain values for one HTTP exchange: what is sent and what came back.
+
+Builders produce a :class:`Request`, transports turn it into a
+:class:`Response`, parsers read the response.  None of these values knows
+how it travels; a transport never looks inside a body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlencode
+
+import attrs
+
+__all__ = ["Headers", "Request", "Response", "Timeout"]
+
+Headers = tuple[tuple[str, str], ...]
+
+
+def _to_pairs(value: Iterable[tuple[str, str]]) -> Headers:
+    return tuple((str(name), str(val)) for name, val in value)
+
+
+def _find_header(headers: Headers, name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+@attrs.frozen
+class Timeout:
+    """How long to wait for a connection and for each read, in seconds."""
+
+    connect: float = 5.0
+    read: float = 30.0
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("connect", "read"):
+            value = getattr(self, name)
+            if not value > 0 or value == float("inf"):
+                raise ValueError(
+                    f"Timeout.{name} must be a finite number of seconds "
+                    f"above zero, got {value!r}"
+                )
+
+
+@attrs.frozen
+class Request:
+    """An HTTP request as data: method, path, query, headers and body.
+
+    ``base_url`` is empty until the client fills it in; the in-memory fake
+    service ignores it.
+    """
+
+    method: str
+    path: str
+    query: Headers = attrs.field(default=(), converter=_to_pairs)
+    headers: Headers = attrs.field(default=(), converter=_to_pairs)
+    body: bytes = b""
+    base_url: str = ""
+
+    def header(self, name: str) -> str | None:
+        """Return the first header called ``name`` (any case), or None."""
+        return _find_header(self.headers, name)
+
+    @property
+    def target(self) -> str:
+        """The path with its query string, as sent on the request line."""
+        if not self.query:
+            return self.path
+        return f"{self.path}?{urlencode(self.query)}"
+
+    @property
+    def url(self) -> str:
+        """The absolute URL: ``base_url`` followed by :attr:`target`."""
+        return self.base_url.rstrip("/") + self.target
+
+    def with_headers(self, *extra: tuple[str, str]) -> Request:
+        """Return a copy with ``extra`` headers replacing same-named ones."""
+        names = {name.lower() for name, _ in extra}
+        kept = [(k, v) for k, v in self.headers if k.lower() not in names]
+        return attrs.evolve(self, headers=(*kept, *extra))
+
+    def __repr__(self) -> str:
+        # Headers may carry a bearer token and bodies carry addresses:
+        # neither belongs in a repr that ends up in logs and tracebacks.
+        return f"<Request {self.method} {self.path}>"
+
+
+@attrs.frozen
+class Response:
+    """An HTTP response as data: status, headers and the whole body."""
+
+    status: int
+    headers: Headers = attrs.field(default=(), converter=_to_pairs)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        """Return the first header called ``name`` (any case), or None."""
+        return _find_header(self.headers, name)
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status}, {len(self.body)} bytes>"
