@@ -9,9 +9,12 @@ imported alone and loads nothing outside the standard library.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 __version__ = "2.0.0.dev0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from amcards.client import AMcardsClient

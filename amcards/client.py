@@ -1,0 +1,1006 @@
+"""The AMcards client: validators, builders, a transport and parsers, joined.
+
+Each public method runs the same four steps: validate and normalise what
+the caller gave (pure, the error names the field), build a request
+(pure), send it through the transport under the retry policy for its kind
+of call, and parse the answer (pure, raising the error the status calls
+for).  The client itself owns only what must hold state: the tokens and
+their refresh, the transport, and the retry loop.
+
+A send is never repeated once it may have reached the service: if the
+answer is lost, :class:`SendOutcomeUnknownError` says so and carries what
+was being sent, so the caller can look the card up before trying again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
+
+import attrs
+
+from amcards.core import builders, parsers, validators
+from amcards.core.errors import (
+    AMcardsException,
+    OAuthTokenRefreshError,
+    SendOutcomeUnknownError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+from amcards.core.http import Request, Response, Timeout
+from amcards.core.models import (
+    DEFAULT_BASE_URL,
+    Campaign,
+    CampaignMultiResponse,
+    CampaignResponse,
+    Card,
+    CardResponse,
+    CardsResponse,
+    Contact,
+    CreditTransaction,
+    Mailing,
+    Template,
+    User,
+)
+from amcards.core.retry import RetryPolicy
+from amcards.transports.base import Transport
+
+__all__ = ["DEFAULT_TIMEOUT", "AMcardsClient"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = Timeout(connect=5.0, read=30.0)
+
+# Refresh this long before the access token expires, not after.
+REFRESH_MARGIN_MS = 60_000
+
+# Expirations below this many milliseconds are before 1973: the caller
+# almost certainly gave seconds.
+_SMALLEST_PLAUSIBLE_MS = 100_000_000_000
+
+_OAUTH_KEYS = ("refresh_token", "expiration", "client_id", "client_secret")
+
+Kind = Literal["read", "send", "auth"]
+T = TypeVar("T")
+Id = str | int
+TimeoutArg = Timeout | float | None
+Address = Mapping[str, Any]
+
+
+def _as_timeout(value: Timeout | float | None) -> Timeout | None:
+    if value is None or isinstance(value, Timeout):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(
+            field="timeout",
+            reason="expected a Timeout or a number of seconds",
+        )
+    return Timeout(connect=float(value), read=float(value))
+
+
+@attrs.define
+class _Tokens:
+    """The current tokens; replaced as a whole, read under the lock."""
+
+    access_token: str = attrs.field(repr=False)
+    refresh_token: str | None = attrs.field(default=None, repr=False)
+    expiration_ms: int | None = None
+    client_id: str | None = attrs.field(default=None, repr=False)
+    client_secret: str | None = attrs.field(default=None, repr=False)
+
+
+def _read_oauth_config(
+    access_token: str, oauth_config: Mapping[str, Any] | None
+) -> _Tokens:
+    if not isinstance(access_token, str) or not access_token.strip():
+        raise ValidationError(
+            field="access_token", reason="expected a non-empty string"
+        )
+    if oauth_config is None:
+        return _Tokens(access_token)
+    missing = [key for key in _OAUTH_KEYS if key not in oauth_config]
+    if missing:
+        raise ValidationError(
+            field="oauth_config",
+            reason=f"missing keys: {', '.join(missing)}",
+        )
+    expiration = oauth_config["expiration"]
+    if isinstance(expiration, bool) or not isinstance(expiration, int):
+        raise ValidationError(
+            field="oauth_config['expiration']",
+            reason="expected a unix timestamp in milliseconds (an int)",
+        )
+    if expiration < _SMALLEST_PLAUSIBLE_MS:
+        raise ValidationError(
+            field="oauth_config['expiration']",
+            reason=(
+                f"{expiration} looks like seconds since the epoch; "
+                "give milliseconds (multiply by 1000)"
+            ),
+        )
+    return _Tokens(
+        access_token,
+        str(oauth_config["refresh_token"]),
+        expiration,
+        str(oauth_config["client_id"]),
+        str(oauth_config["client_secret"]),
+    )
+
+
+class AMcardsClient:
+    """Client for the AMcards API.
+
+    Args:
+        access_token: Your AMcards access token.
+        oauth_config: Optional OAuth settings with the keys
+            ``refresh_token``, ``expiration`` (a unix timestamp in
+            milliseconds), ``client_id`` and ``client_secret``.  With them
+            the client refreshes the access token shortly before it
+            expires, and once after a 401.
+        callback: Called as ``callback(access_token=..., refresh_token=...,
+            expiration=...)`` after each refresh, so the new tokens can be
+            stored.  If it raises, the new tokens stay in use and the error
+            reaches the caller.
+        base_url: The AMcards server; links on models follow it.
+        transport: Where requests go; a urllib3 connection pool by default.
+        timeout: Connect and read timeouts (a :class:`Timeout` or seconds).
+        retry: The retry policy; see :class:`amcards.core.retry.RetryPolicy`.
+        sleep: How to wait between attempts (injectable for tests).
+        clock: Returns the current time as an aware datetime (for token
+            expiry, ``Retry-After`` dates and today's date).
+
+    One client may be shared by many threads.
+    """
+
+    def __init__(
+        self,
+        access_token: str,
+        oauth_config: Mapping[str, Any] | None = None,
+        callback: Callable[..., Any] | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        transport: Transport | None = None,
+        timeout: Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], dt.datetime] | None = None,
+        random_source: Callable[[], float] = random.random,
+    ) -> None:
+        self._tokens = _read_oauth_config(access_token, oauth_config)
+        self._callback = callback
+        self._base_url = _check_base_url(base_url)
+        self._timeout = _as_timeout(timeout) or DEFAULT_TIMEOUT
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock or _utc_now
+        self._random = random_source
+        self._refresh_lock = threading.Lock()
+        if transport is None:
+            from amcards.transports.urllib3_transport import (
+                Urllib3Transport,
+            )
+
+            transport = Urllib3Transport(timeout=self._timeout)
+        self._transport = transport
+
+    # Housekeeping ------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The server this client talks to."""
+        return self._base_url
+
+    @property
+    def transport(self) -> Transport:
+        """The transport requests go through."""
+        return self._transport
+
+    def close(self) -> None:
+        """Close the transport and its connections."""
+        self._transport.close()
+
+    def __enter__(self) -> AMcardsClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<AMcardsClient {self._base_url}>"
+
+    # Reading -----------------------------------------------------------
+
+    def user(self, *, timeout: TimeoutArg = None) -> User:
+        """Fetches client's AMcards user."""
+        request = builders.build_user_request()
+        response = self._send("user", request, "read", timeout)
+        return self._parse(
+            request, lambda: parsers.parse_user(response, self._base_url)
+        )
+
+    def templates(
+        self, limit: int = 25, skip: int = 0, *, timeout: TimeoutArg = None
+    ) -> list[Template]:
+        """Fetches client's AMcards templates."""
+        limit, skip = validators.validate_limit_skip(limit, skip)
+        request = builders.build_templates_request(limit, skip)
+        response = self._send("templates", request, "read", timeout)
+        return self._parse(
+            request, lambda: parsers.parse_templates(response)
+        )
+
+    def template(self, id: Id, *, timeout: TimeoutArg = None) -> Template:
+        """Fetches client's AMcards template with a specified id."""
+        request = builders.build_template_request(
+            validators.validate_id(id, "id")
+        )
+        response = self._send("template", request, "read", timeout)
+        return self._parse(request, lambda: parsers.parse_template(response))
+
+    def quicksends(
+        self, limit: int = 25, skip: int = 0, *, timeout: TimeoutArg = None
+    ) -> list[Template]:
+        """Fetches client's AMcards quicksend templates."""
+        limit, skip = validators.validate_limit_skip(limit, skip)
+        request = builders.build_quicksends_request(limit, skip)
+        response = self._send("quicksends", request, "read", timeout)
+        return self._parse(
+            request,
+            lambda: parsers.parse_templates(response, endpoint="quicksends"),
+        )
+
+    def quicksend(self, id: Id, *, timeout: TimeoutArg = None) -> Template:
+        """Fetches client's AMcards quicksend template with a specified id."""
+        request = builders.build_quicksend_request(
+            validators.validate_id(id, "id")
+        )
+        response = self._send("quicksend", request, "read", timeout)
+        return self._parse(
+            request,
+            lambda: parsers.parse_template(response, endpoint="quicksend"),
+        )
+
+    def campaigns(
+        self, limit: int = 25, skip: int = 0, *, timeout: TimeoutArg = None
+    ) -> list[Campaign]:
+        """Fetches client's AMcards drip campaigns."""
+        limit, skip = validators.validate_limit_skip(limit, skip)
+        request = builders.build_campaigns_request(limit, skip)
+        response = self._send("campaigns", request, "read", timeout)
+        return self._parse(
+            request, lambda: parsers.parse_campaigns(response)
+        )
+
+    def campaign(self, id: Id, *, timeout: TimeoutArg = None) -> Campaign:
+        """Fetches client's AMcards drip campaign with a specified id."""
+        request = builders.build_campaign_request(
+            validators.validate_id(id, "id")
+        )
+        response = self._send("campaign", request, "read", timeout)
+        return self._parse(request, lambda: parsers.parse_campaign(response))
+
+    def cards(
+        self,
+        limit: int = 25,
+        skip: int = 0,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        timeout: TimeoutArg = None,
+    ) -> list[Card]:
+        """Fetches client's AMcards cards, optionally filtered.
+
+        ``filters`` are extra query parameters in the API's lookup style,
+        for example ``{'third_party_contact_id': 'crm-1'}``.
+        """
+        limit, skip = validators.validate_limit_skip(limit, skip)
+        request = builders.build_cards_request(limit, skip, filters)
+        response = self._send("cards", request, "read", timeout)
+        return self._parse(
+            request, lambda: parsers.parse_cards(response, self._base_url)
+        )
+
+    def card(self, id: Id, *, timeout: TimeoutArg = None) -> Card:
+        """Fetches client's AMcards card with a specified id."""
+        request = builders.build_card_request(
+            validators.validate_id(id, "id")
+        )
+        response = self._send("card", request, "read", timeout)
+        return self._parse(
+            request, lambda: parsers.parse_card(response, self._base_url)
+        )
+
+    def card_count(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        timeout: TimeoutArg = None,
+    ) -> int:
+        """Counts the client's cards that match ``filters``."""
+        request = builders.build_card_count_request(filters)
+        response = self._send("card_count", request, "read", timeout)
+        return self._parse(
+            request, lambda: parsers.parse_count(response, "card_count")
+        )
+
+    def find_recent_cards(
+        self,
+        *,
+        third_party_contact_id: str | None = None,
+        initiator: str | None = None,
+        limit: int = 25,
+        timeout: TimeoutArg = None,
+    ) -> list[Card]:
+        """Looks up recent cards for a recipient or an initiator.
+
+        This is how to check whether a send whose outcome is unknown went
+        through before sending it again.
+        """
+        filters: dict[str, str] = {}
+        if third_party_contact_id:
+            filters["third_party_contact_id"] = third_party_contact_id
+        if initiator:
+            filters["initiator"] = initiator
+        if not filters:
+            raise ValidationError(
+                field="third_party_contact_id",
+                reason="give a third_party_contact_id or an initiator",
+            )
+        filters["order_by"] = "-id"
+        return self.cards(limit=limit, filters=filters, timeout=timeout)
+
+    def contacts(
+        self,
+        limit: int = 25,
+        skip: int = 0,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        timeout: TimeoutArg = None,
+    ) -> list[Contact]:
+        """Fetches client's AMcards contacts, optionally filtered."""
+        limit, skip = validators.validate_limit_skip(limit, skip)
+        request = builders.build_contacts_request(limit, skip, filters)
+        response = self._send("contacts", request, "read", timeout)
+        return self._parse(request, lambda: parsers.parse_contacts(response))
+
+    def contact(self, id: Id, *, timeout: TimeoutArg = None) -> Contact:
+        """Fetches client's AMcards contact with a specified id."""
+        request = builders.build_contact_request(
+            validators.validate_id(id, "id")
+        )
+        response = self._send("contact", request, "read", timeout)
+        return self._parse(request, lambda: parsers.parse_contact(response))
+
+    def mailing(self, id: Id, *, timeout: TimeoutArg = None) -> Mailing:
+        """Fetches client's AMcards mailing with a specified id."""
+        request = builders.build_mailing_request(
+            validators.validate_id(id, "id")
+        )
+        response = self._send("mailing", request, "read", timeout)
+        return self._parse(
+            request, lambda: parsers.parse_mailing(response, self._base_url)
+        )
+
+    def credit_transactions(
+        self,
+        limit: int = 25,
+        skip: int = 0,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        timeout: TimeoutArg = None,
+    ) -> list[CreditTransaction]:
+        """Fetches the movements of the user's credit balance."""
+        limit, skip = validators.validate_limit_skip(limit, skip)
+        request = builders.build_credit_transactions_request(
+            limit, skip, filters
+        )
+        response = self._send(
+            "credit_transactions", request, "read", timeout
+        )
+        return self._parse(
+            request, lambda: parsers.parse_credit_transactions(response)
+        )
+
+    def credit_transaction_count(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        timeout: TimeoutArg = None,
+    ) -> int:
+        """Counts the credit transactions that match ``filters``."""
+        request = builders.build_credit_transaction_count_request(filters)
+        response = self._send(
+            "credit_transaction_count", request, "read", timeout
+        )
+        return self._parse(
+            request,
+            lambda: parsers.parse_count(response, "credit_transaction_count"),
+        )
+
+    # Contacts ----------------------------------------------------------
+
+    def create_contact(
+        self,
+        first_name: str,
+        last_name: str,
+        address_line_1: str,
+        city: str,
+        state: str,
+        postal_code: str,
+        country: str | None = None,
+        notes: str | None = None,
+        email: str | None = None,
+        organization: str | None = None,
+        phone: str | None = None,
+        birth_year: str | None = None,
+        birth_month: str | None = None,
+        birth_day: str | None = None,
+        anniversary_year: str | None = None,
+        anniversary_month: str | None = None,
+        anniversary_day: str | None = None,
+        *,
+        timeout: TimeoutArg = None,
+    ) -> None:
+        """Creates a new contact for the client's user.
+
+        The phone number follows the same rule as on sends: 10 digits, or
+        11 starting with 1, once spaces, dots, dashes and brackets are
+        removed; it is sent as digits only.
+        """
+        address = validators.validate_shipping_address(
+            {
+                "first_name": first_name,
+                "last_name": last_name,
+                "address_line_1": address_line_1,
+                "city": city,
+                "state": state,
+                "postal_code": postal_code,
+                "country": country or "",
+                "organization": organization or "",
+            },
+            field="contact",
+        )
+        phone_digits = (
+            validators.validate_phone(phone, "phone") if phone else None
+        )
+        user = self.user(timeout=timeout)
+        request = builders.build_create_contact_request(
+            user.id,
+            first_name=address["first_name"],
+            last_name=address["last_name"],
+            address_line_1=address["address_line_1"],
+            city=address["city"],
+            state=address["state"],
+            postal_code=address["postal_code"],
+            country=address.get("country"),
+            notes=notes,
+            email=email,
+            organization=address.get("organization"),
+            phone=phone_digits,
+            birth_year=birth_year,
+            birth_month=birth_month,
+            birth_day=birth_day,
+            anniversary_year=anniversary_year,
+            anniversary_month=anniversary_month,
+            anniversary_day=anniversary_day,
+        )
+        response = self._send("create_contact", request, "send", timeout)
+        self._parse(request, lambda: parsers.parse_create_contact(response))
+
+    def delete_contact(self, id: Id, *, timeout: TimeoutArg = None) -> None:
+        """Deletes client's AMcards contact with a specified id."""
+        request = builders.build_delete_contact_request(
+            validators.validate_id(id, "id")
+        )
+        response = self._send("delete_contact", request, "send", timeout)
+        self._parse(request, lambda: parsers.parse_delete_contact(response))
+
+    # Sending -----------------------------------------------------------
+
+    def send_card(
+        self,
+        template_id: Id,
+        initiator: str,
+        shipping_address: Address,
+        return_address: Address | None = None,
+        send_date: str | dt.date | None = None,
+        message: str | None = None,
+        *,
+        extra_data: Mapping[str, str] | None = None,
+        timeout: TimeoutArg = None,
+    ) -> CardResponse:
+        """Attempt to send a card.
+
+        Raises:
+            ShippingAddressError, DateFormatError, ExtraDataError: before
+                anything is sent, naming the bad field.
+            CardSendError, ForbiddenTemplateError, InsufficientCreditsError,
+            AuthenticationError: as the service answers.
+            SendOutcomeUnknownError: the answer was lost; the card may or
+                may not have been sent.  Check before sending again.
+        """
+        template = validators.validate_id(template_id, "template_id")
+        who = _check_initiator(initiator)
+        address = validators.validate_shipping_address(shipping_address)
+        back = validators.validate_return_address(return_address)
+        when = _optional_date(send_date, "send_date")
+        extras = validators.validate_extra_data(extra_data)
+        request = builders.build_send_card_request(
+            template, who, address, back, when, message, extras or None
+        )
+        response = self._send("send_card", request, "send", timeout)
+        return self._parse(
+            request,
+            lambda: parsers.parse_send_card(
+                response, address, self._base_url
+            ),
+        )
+
+    def send_cards(
+        self,
+        template_id: Id,
+        initiator: str,
+        shipping_addresses: Sequence[Address],
+        return_address: Address | None = None,
+        send_date: str | dt.date | None = None,
+        send_if_error: bool = False,
+        *,
+        timeout: TimeoutArg = None,
+    ) -> CardsResponse:
+        """Attempt to send one card to each of several recipients.
+
+        The service answers with a mailing whose cards are created
+        asynchronously; see :meth:`mailing`.  Every address is checked
+        before anything is sent, and errors name the address's index.
+        """
+        template = validators.validate_id(template_id, "template_id")
+        who = _check_initiator(initiator)
+        addresses = validators.validate_shipping_addresses(
+            shipping_addresses
+        )
+        back = validators.validate_return_address(return_address)
+        when = _optional_date(send_date, "send_date")
+        today = self._clock().date().isoformat()
+        request = builders.build_send_cards_request(
+            template,
+            who,
+            addresses,
+            back,
+            when,
+            bool(send_if_error),
+            today=today,
+        )
+        response = self._send("send_cards", request, "send", timeout)
+        return self._parse(
+            request,
+            lambda: parsers.parse_send_cards(
+                response, addresses, self._base_url
+            ),
+        )
+
+    def send_card_cost(
+        self,
+        template_id: Id,
+        shipping_address: Address,
+        return_address: Address | None = None,
+        send_date: str | dt.date | None = None,
+        *,
+        timeout: TimeoutArg = None,
+    ) -> int:
+        """Get the cost of a card send in cents, without sending it.
+
+        The cost is the user's greeting-card price, plus domestic postage
+        when both the shipping country and the return country (the user's
+        own when none is given) are among the user's domestic countries
+        and international postage otherwise, plus the template's gifts.
+        """
+        template_key = validators.validate_id(template_id, "template_id")
+        address = validators.validate_shipping_address(shipping_address)
+        back = validators.validate_return_address(return_address)
+        _optional_date(send_date, "send_date")
+        user = self.user(timeout=timeout)
+        template = self.template(template_key, timeout=timeout)
+        return card_cost(user, template, address, back)
+
+    def send_campaign_cost(
+        self,
+        campaign_id: Id,
+        shipping_address: Address,
+        return_address: Address | None = None,
+        send_date: str | dt.date | None = None,
+        *,
+        timeout: TimeoutArg = None,
+    ) -> int:
+        """Get the cost of a drip campaign send in cents, without sending."""
+        campaign = validators.validate_id(campaign_id, "campaign_id")
+        address = validators.validate_shipping_address(
+            shipping_address, campaign=True
+        )
+        back = validators.validate_return_address(return_address)
+        when = _optional_date(send_date, "send_date")
+        request = builders.build_campaign_cost_request(
+            campaign, address, back, when
+        )
+        response = self._send("campaign_cost", request, "read", timeout)
+        return self._parse(
+            request, lambda: parsers.parse_campaign_cost(response)
+        )
+
+    def send_campaign(
+        self,
+        campaign_id: Id,
+        initiator: str,
+        shipping_address: Address,
+        return_address: Address | None = None,
+        send_date: str | dt.date | None = None,
+        *,
+        extra_data: Mapping[str, str] | None = None,
+        bypass_duplicate_check: bool = True,
+        timeout: TimeoutArg = None,
+    ) -> CampaignResponse:
+        """Attempt to send a drip campaign to one recipient.
+
+        ``bypass_duplicate_check`` is sent as the older client always sent
+        it (true); a campaign set to refuse duplicates still refuses them
+        with :class:`DuplicateCampaignError`.  Pass False to ask the
+        service to check for duplicates on any campaign.
+        """
+        campaign = validators.validate_id(campaign_id, "campaign_id")
+        who = _check_initiator(initiator)
+        address = validators.validate_shipping_address(
+            shipping_address, campaign=True
+        )
+        back = validators.validate_return_address(return_address)
+        when = _optional_date(send_date, "send_date")
+        extras = validators.validate_extra_data(extra_data)
+        request = builders.build_send_campaign_request(
+            campaign,
+            who,
+            address,
+            back,
+            when,
+            extras or None,
+            bool(bypass_duplicate_check),
+        )
+        response = self._send("send_campaign", request, "send", timeout)
+        return self._parse(
+            request,
+            lambda: parsers.parse_send_campaign(
+                response, address, self._base_url
+            ),
+        )
+
+    def send_campaign_multi(
+        self,
+        campaign_id: Id,
+        initiator: str,
+        contacts: Sequence[Address],
+        *,
+        timeout: TimeoutArg = None,
+    ) -> CampaignMultiResponse:
+        """Attempt to send a drip campaign to many contacts at once.
+
+        Each contact is a shipping address (campaign keys allowed) and may
+        carry its own ``extra_data`` mapping.
+        """
+        campaign = validators.validate_id(campaign_id, "campaign_id")
+        who = _check_initiator(initiator)
+        checked = [
+            _campaign_contact(contact, index)
+            for index, contact in enumerate(_as_list(contacts, "contacts"))
+        ]
+        request = builders.build_send_campaign_multi_request(
+            campaign, who, checked
+        )
+        response = self._send(
+            "send_campaign_multi", request, "send", timeout
+        )
+        return self._parse(
+            request,
+            lambda: parsers.parse_send_campaign_multi(
+                response, self._base_url
+            ),
+        )
+
+    # The machinery -----------------------------------------------------
+
+    def _parse(self, request: Request, parse: Callable[[], T]) -> T:
+        try:
+            return parse()
+        except AMcardsException as exc:
+            if exc.method is None:
+                exc.method = request.method
+            if exc.path is None:
+                exc.path = request.path
+            raise
+
+    def _send(
+        self,
+        endpoint: str,
+        request: Request,
+        kind: Kind,
+        timeout: TimeoutArg,
+    ) -> Response:
+        """Send ``request`` with a fresh token, under the retry policy."""
+        limit = _as_timeout(timeout) or self._timeout
+        request = attrs.evolve(request, base_url=self._base_url)
+        started = time.monotonic()
+        attempt = 0
+        refreshed_after_401 = False
+        while True:
+            attempt += 1
+            token = ""
+            signed = request
+            if kind != "auth":
+                token = self._fresh_access_token()
+                signed = request.with_headers(
+                    ("Authorization", f"Bearer {token}")
+                )
+            try:
+                response = self._transport.send(signed, timeout=limit)
+            except TransportError as exc:
+                _fill_where(exc, request)
+                wait = self._retry_wait(kind, attempt, started, error=exc)
+                if wait is not None:
+                    self._pause(endpoint, request, attempt, wait, str(exc))
+                    continue
+                if kind == "send" and exc.request_sent:
+                    raise _outcome_unknown(endpoint, request, exc) from exc
+                raise
+            if response.status == 401 and kind != "auth":
+                if self._can_refresh() and not refreshed_after_401:
+                    refreshed_after_401 = True
+                    self._refresh(stale_token=token)
+                    continue
+            if kind != "send":
+                wait = self._retry_wait(
+                    kind, attempt, started, response=response
+                )
+                if wait is not None:
+                    reason = f"HTTP {response.status}"
+                    self._pause(endpoint, request, attempt, wait, reason)
+                    continue
+            if kind == "send" and response.status >= 500:
+                cause = ServerError(
+                    f"the service failed while handling {endpoint}",
+                    status=response.status,
+                    method=request.method,
+                    path=request.path,
+                )
+                raise _outcome_unknown(endpoint, request, cause) from cause
+            return response
+
+    def _retry_wait(
+        self,
+        kind: Kind,
+        attempt: int,
+        started: float,
+        *,
+        error: TransportError | None = None,
+        response: Response | None = None,
+    ) -> float | None:
+        """Ask the policy whether to try again; the wait, or None."""
+        retry_after = None
+        if response is not None:
+            header = response.header("Retry-After")
+            if header is not None:
+                retry_after = _parse_retry_after(header, self._clock())
+        decision = self._retry.decide(
+            kind,
+            attempt,
+            time.monotonic() - started,
+            error=error,
+            status=None if response is None else response.status,
+            retry_after=retry_after,
+            random=self._random(),
+        )
+        return decision.wait if decision.retry else None
+
+    def _pause(
+        self,
+        endpoint: str,
+        request: Request,
+        attempt: int,
+        wait: float,
+        reason: str,
+    ) -> None:
+        log.warning(
+            "Retrying %s %s (%s) after %s, attempt %d, in %.2fs",
+            request.method,
+            request.path,
+            endpoint,
+            reason,
+            attempt + 1,
+            wait,
+        )
+        self._sleep(wait)
+
+    # Tokens ------------------------------------------------------------
+
+    def _now_ms(self) -> int:
+        return int(self._clock().timestamp() * 1000)
+
+    def _can_refresh(self) -> bool:
+        return self._tokens.refresh_token is not None
+
+    def _fresh_access_token(self) -> str:
+        tokens = self._tokens
+        due = tokens.expiration_ms
+        if tokens.refresh_token is None or due is None:
+            return tokens.access_token
+        if self._now_ms() < due - REFRESH_MARGIN_MS:
+            return tokens.access_token
+        return self._refresh(stale_token=tokens.access_token)
+
+    def _refresh(self, stale_token: str) -> str:
+        """Refresh the tokens once, however many threads ask together.
+
+        Threads that arrive while a refresh runs wait for it, then find
+        the token changed and use the new one without refreshing again.
+        """
+        with self._refresh_lock:
+            tokens = self._tokens
+            if tokens.access_token != stale_token:
+                return tokens.access_token
+            assert tokens.refresh_token is not None
+            assert tokens.client_id is not None
+            assert tokens.client_secret is not None
+            log.warning("Refreshing the AMcards access token")
+            request = builders.build_refresh_token_request(
+                tokens.refresh_token, tokens.client_id, tokens.client_secret
+            )
+            token_set = self._request_tokens(request)
+            expiration = self._now_ms() + token_set.expires_in * 1000
+            self._tokens = attrs.evolve(
+                tokens,
+                access_token=token_set.access_token,
+                refresh_token=token_set.refresh_token,
+                expiration_ms=expiration,
+            )
+        if self._callback is not None:
+            self._callback(
+                access_token=token_set.access_token,
+                refresh_token=token_set.refresh_token,
+                expiration=expiration,
+            )
+        return token_set.access_token
+
+    def _request_tokens(self, request: Request) -> parsers.TokenSet:
+        try:
+            response = self._send("refresh_token", request, "auth", None)
+        except TransportError as exc:
+            raise OAuthTokenRefreshError(
+                "could not reach the service to refresh the token",
+                method=request.method,
+                path=request.path,
+            ) from exc
+        return self._parse(request, lambda: parsers.parse_token(response))
+
+
+# Helpers -----------------------------------------------------------------
+
+
+def card_cost(
+    user: User,
+    template: Template,
+    shipping_address: Mapping[str, str],
+    return_address: Mapping[str, str] | None = None,
+) -> int:
+    """The price of one card in cents, computed as the service prices it.
+
+    Domestic postage applies when both the shipping country and the return
+    country (the user's own when none is given) are among the user's
+    domestic countries.  A shipping address with no country is taken to be
+    in the user's own country.
+    """
+    own_country = user.country
+    ship_to = shipping_address.get("country") or own_country
+    ship_from = (return_address or {}).get("country") or own_country
+    domestic = validators.is_domestic(
+        ship_to, user.domestic_postage_countries
+    ) and validators.is_domestic(ship_from, user.domestic_postage_countries)
+    postage = (
+        user.domestic_postage_cost
+        if domestic
+        else user.international_postage_cost
+    )
+    return user.greeting_card_cost + postage + template.gifts_total
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _check_base_url(base_url: str) -> str:
+    if not isinstance(base_url, str) or not base_url.startswith(
+        ("http://", "https://")
+    ):
+        raise ValidationError(
+            field="base_url",
+            reason="expected an http:// or https:// URL",
+        )
+    return base_url.rstrip("/")
+
+
+def _check_initiator(initiator: object) -> str:
+    if not isinstance(initiator, str) or not initiator.strip():
+        raise ValidationError(
+            field="initiator", reason="expected a non-empty string"
+        )
+    return initiator.strip()
+
+
+def _optional_date(value: str | dt.date | None, field: str) -> str | None:
+    if value is None:
+        return None
+    return validators.validate_date(value, field)
+
+
+def _as_list(value: object, field: str) -> list[Any]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(
+        value, Sequence
+    ):
+        raise ValidationError(field=field, reason="expected a list")
+    if not value:
+        raise ValidationError(field=field, reason="the list is empty")
+    return list(value)
+
+
+def _campaign_contact(contact: Any, index: int) -> dict[str, Any]:
+    field = f"contacts[{index}]"
+    if not isinstance(contact, Mapping):
+        raise ValidationError(field=field, reason="expected a dict")
+    address = {k: v for k, v in contact.items() if k != "extra_data"}
+    checked: dict[str, Any] = validators.validate_shipping_address(
+        address, field=field, campaign=True
+    )
+    extras = validators.validate_extra_data(
+        contact.get("extra_data"), f"{field}['extra_data']"
+    )
+    if extras:
+        checked["extra_data"] = extras
+    return checked
+
+
+def _fill_where(exc: AMcardsException, request: Request) -> None:
+    if exc.method is None:
+        exc.method = request.method
+    if exc.path is None:
+        exc.path = request.path
+
+
+def _outcome_unknown(
+    endpoint: str, request: Request, cause: AMcardsException
+) -> SendOutcomeUnknownError:
+    return SendOutcomeUnknownError(
+        f"{endpoint}: the request may have reached AMcards but no answer "
+        f"came back ({cause}). It was not repeated. Check with "
+        "find_recent_cards(third_party_contact_id=...) or "
+        "find_recent_cards(initiator=...) before sending again.",
+        endpoint=endpoint,
+        sent=_describe_body(request),
+        method=request.method,
+        path=request.path,
+        status=cause.status,
+    )
+
+
+def _parse_retry_after(value: str, now: dt.datetime) -> float | None:
+    from amcards.core.retry import parse_retry_after
+
+    return parse_retry_after(value, now)
+
+
+def _describe_body(request: Request) -> dict[str, Any]:
+    """What a JSON request carried, for the caller to check against."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {"body": body}
