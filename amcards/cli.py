@@ -1,0 +1,860 @@
+"""The ``amcards`` command: mail a recipients file, and look around.
+
+``amcards send-cards FILE --template ID`` works in stages, and nothing is
+sent until every stage before the last has passed: read and map the file,
+check every row, price the rows that passed, ask for confirmation, then
+send one card per row, reporting each row as it goes and a summary at the
+end.  ``templates``, ``user`` and ``cards`` show what the account holds.
+
+Importing this module is cheap: the client, the models and the transports
+are imported inside the commands that use them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import textwrap
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from amcards import csvinput
+from amcards.core.errors import (
+    AMcardsException,
+    AuthenticationError,
+    ForbiddenCampaignError,
+    ForbiddenTemplateError,
+    InsufficientCreditsError,
+    SendOutcomeUnknownError,
+    ValidationError,
+)
+
+if TYPE_CHECKING:
+    from amcards.client import AMcardsClient
+    from amcards.transports.fake import FakeAMcards
+
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_NOT_ALL_SENT",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "build_parser",
+    "format_cents",
+    "main",
+]
+
+EXIT_OK = 0
+EXIT_NOT_ALL_SENT = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+TOKEN_ENV = "AMCARDS_ACCESS_TOKEN"
+BASE_URL_ENV = "AMCARDS_BASE_URL"
+DEFAULT_BASE_URL = "https://amcards.com"
+DEFAULT_INITIATOR = "amcards-cli"
+
+# Errors after which every further send would fail the same way.
+_ACCOUNT_ERRORS = (
+    AuthenticationError,
+    ForbiddenCampaignError,
+    ForbiddenTemplateError,
+    InsufficientCreditsError,
+)
+
+
+class UsageError(Exception):
+    """The command line or the file cannot be used; nothing was sent."""
+
+
+def format_cents(cents: int) -> str:
+    """Show whole cents as dollars: 1234 -> "$12.34"."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}${whole:,}.{part:02d}"
+
+
+# The command line --------------------------------------------------------
+
+SEND_CARDS_HELP = f"""\
+Mail one card (or start one drip campaign) per row of a CSV file.
+
+The file is read as CRMs and Excel write it: UTF-8 with or without a byte
+order mark, quoted fields, CRLF line ends.  Headers are matched ignoring
+case, spaces and punctuation; the usual spellings are known (First Name,
+Street Address, Address Line 1, MailingStreet, State/Region, Postal Code,
+Zip, Country/Region, Company, Record ID, Phone Number, Birthday...).  Use
+--map "Your Header=field" for any other spelling, or "Header=ignore" to
+leave a column out.  Fields: {", ".join(csvinput.FIELD_ALIASES)}.
+Columns that match no field are listed as ignored.
+
+Every row is checked before anything is sent; a bad row is named with its
+line number and reason and is not sent.  Rules:
+  - first name, last name, street address, city and postal code are
+    required; the state only for US, Canadian and Australian addresses;
+  - a row with no country is checked as a US address; US postal codes
+    must have 5 digits or be ZIP+4 (12345-6789);
+  - a birthday must be a real date, YYYY-MM-DD or MM-DD (02-29 is fine);
+  - a phone must be 10 digits, or 11 starting with 1, once spaces, dots,
+    dashes, brackets and a leading + are removed.  With --template the
+    phone is not sent, so a phone that does not fit (an international
+    number, say) is only a warning; with --campaign it is sent, so the row
+    is rejected;
+  - an address line over {csvinput.LONG_LINE} characters is a warning; the
+    row is still sent.
+
+Then the cards are priced and you are asked to confirm on the terminal.
+Without a terminal nothing is sent unless --yes is given.  Ctrl-C stops
+after the current row and prints what was sent.
+
+The access token comes from ${TOKEN_ENV} (preferred: --token is visible
+to other users of this machine) or --token; the server from
+${BASE_URL_ENV} or --base-url (default {DEFAULT_BASE_URL}).  --fake uses
+the embedded fake service's demo account instead: nothing is posted.
+"""
+
+EXIT_STATUS_HELP = f"""\
+exit status:
+  {EXIT_OK}    every row was sent (with --dry-run: every row would be)
+  {EXIT_NOT_ALL_SENT}    some rows were rejected, failed or not sent; or the
+       service refused the request
+  {EXIT_USAGE}    usage error: bad option, unreadable file, no token, or
+       --yes needed without a terminal
+  {EXIT_INTERRUPTED}  stopped with Ctrl-C
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
+    common = argparse.ArgumentParser(add_help=False)
+    account = common.add_argument_group("account")
+    account.add_argument(
+        "--fake",
+        action="store_true",
+        help="use the embedded fake service's demo account (no token)",
+    )
+    account.add_argument(
+        "--token",
+        help=f"access token (default: ${TOKEN_ENV})",
+    )
+    account.add_argument(
+        "--base-url",
+        help=f"AMcards server (default: ${BASE_URL_ENV} or "
+        f"{DEFAULT_BASE_URL})",
+    )
+    common.add_argument(
+        "--json", action="store_true", help="print JSON for machines"
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="amcards",
+        description="Send AMcards greeting cards from the command line.",
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_send_cards(commands, common)
+    _add_listing(commands, common, "templates", "list your templates")
+    _add_listing(commands, common, "cards", "list cards you have sent")
+    user = commands.add_parser(
+        "user",
+        parents=[common],
+        help="show your account: credits, prices, return address",
+        description="Show your account: credits, prices, return address.",
+    )
+    user.set_defaults(run=_run_user)
+    return parser
+
+
+def _add_send_cards(commands: Any, common: argparse.ArgumentParser) -> None:
+    send = commands.add_parser(
+        "send-cards",
+        parents=[common],
+        help="mail a card to each row of a CSV file",
+        description=SEND_CARDS_HELP,
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    send.add_argument("file", metavar="RECIPIENTS.csv")
+    what = send.add_mutually_exclusive_group(required=True)
+    what.add_argument("--template", metavar="ID", help="template to send")
+    what.add_argument(
+        "--campaign",
+        metavar="ID",
+        help="send this drip campaign to each row instead (phone and "
+        "birthday are sent too)",
+    )
+    send.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="HEADER=FIELD",
+        help="read column HEADER as FIELD (repeatable); FIELD 'ignore' "
+        "leaves the column out",
+    )
+    send.add_argument(
+        "--send-date", metavar="YYYY-MM-DD", help="date to mail the cards"
+    )
+    send.add_argument(
+        "--message", help="message printed inside each card (--template)"
+    )
+    send.add_argument(
+        "--initiator",
+        default=DEFAULT_INITIATOR,
+        help=f"who sends, as recorded on each card (default: "
+        f"{DEFAULT_INITIATOR})",
+    )
+    send.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check and price every row, send nothing",
+    )
+    send.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="send without asking for confirmation",
+    )
+    send.set_defaults(run=_run_send_cards)
+
+
+def _add_listing(
+    commands: Any, common: argparse.ArgumentParser, name: str, summary: str
+) -> None:
+    listing = commands.add_parser(
+        name,
+        parents=[common],
+        help=summary,
+        description=summary[0].upper() + summary[1:] + ".",
+    )
+    listing.add_argument(
+        "--limit", type=int, default=25, help="how many (default: 25)"
+    )
+    listing.add_argument(
+        "--skip", type=int, default=0, help="how many to skip (default: 0)"
+    )
+    runner = _run_templates if name == "templates" else _run_cards
+    listing.set_defaults(run=runner)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``amcards`` command; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except (UsageError, csvinput.CsvInputError) as exc:
+        _say(f"amcards: error: {exc}")
+        return EXIT_USAGE
+    except AMcardsException as exc:
+        _say(f"amcards: error: {_explain(exc)}")
+        return EXIT_NOT_ALL_SENT
+    except KeyboardInterrupt:
+        _say("amcards: stopped.")
+        return EXIT_INTERRUPTED
+
+
+def _say(text: str = "") -> None:
+    """Write a line for the person watching (standard error)."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def _explain(exc: AMcardsException) -> str:
+    if isinstance(exc, AuthenticationError):
+        return (
+            "the access token was refused (it may be wrong or expired); "
+            f"check ${TOKEN_ENV} or --token"
+        )
+    return str(exc) or type(exc).__name__
+
+
+# The account -------------------------------------------------------------
+
+
+def _open_client(args: argparse.Namespace) -> AMcardsClient:
+    """A client for the demo account (--fake) or the token's account."""
+    if args.fake:
+        if args.token or args.base_url:
+            raise UsageError(
+                "--fake uses the demo account: leave out --token and "
+                "--base-url"
+            )
+        from amcards.client import AMcardsClient
+        from amcards.transports.fake import DEMO_ACCESS_TOKEN, FakeTransport
+
+        transport = FakeTransport(_demo_service())
+        return AMcardsClient(DEMO_ACCESS_TOKEN, transport=transport)
+
+    token = (args.token or os.environ.get(TOKEN_ENV, "")).strip()
+    if not token:
+        raise UsageError(
+            f"no access token: set {TOKEN_ENV} or pass --token (or try "
+            "the demo account with --fake)"
+        )
+    base_url = (
+        args.base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    ).strip()
+    if not base_url.startswith(("http://", "https://")):
+        raise UsageError(
+            f"the server {base_url!r} is not an http:// or https:// URL"
+        )
+    from amcards.client import AMcardsClient
+
+    return AMcardsClient(token, base_url=base_url)
+
+
+def _demo_service() -> FakeAMcards:
+    """The fake service behind --fake (tests replace this to watch it)."""
+    from amcards.transports.fake import FakeAMcards
+
+    return FakeAMcards.demo()
+
+
+# templates, user, cards --------------------------------------------------
+
+
+def _run_templates(args: argparse.Namespace) -> int:
+    _check_paging(args)
+    with _open_client(args) as client:
+        templates = client.templates(limit=args.limit, skip=args.skip)
+    if args.json:
+        _print_json([_plain(template) for template in templates])
+        return EXIT_OK
+    rows = [
+        [
+            str(template.id),
+            template.name,
+            ", ".join(gift.name for gift in template.gifts) or "-",
+            format_cents(template.gifts_total) if template.gifts else "",
+        ]
+        for template in templates
+    ]
+    print(_table(["ID", "NAME", "GIFTS", "GIFT COST"], rows))
+    return EXIT_OK
+
+
+def _run_cards(args: argparse.Namespace) -> int:
+    _check_paging(args)
+    with _open_client(args) as client:
+        cards = client.cards(limit=args.limit, skip=args.skip)
+    if args.json:
+        _print_json([_plain(card) for card in cards])
+        return EXIT_OK
+    rows = []
+    for card in cards:
+        to = card.shipping_address
+        name = f"{to.get('first_name', '')} {to.get('last_name', '')}"
+        place = ", ".join(
+            part for part in (to.get("city"), to.get("country")) if part
+        )
+        rows.append(
+            [
+                str(card.id),
+                card.status.name.lower().replace("_", " "),
+                card.send_date,
+                name.strip(),
+                place,
+                card.template_name,
+                format_cents(card.amount_charged),
+            ]
+        )
+    headers = ["ID", "STATUS", "SEND DATE", "TO", "WHERE", "TEMPLATE"]
+    print(_table([*headers, "CHARGED"], rows))
+    return EXIT_OK
+
+
+def _run_user(args: argparse.Namespace) -> int:
+    with _open_client(args) as client:
+        user = client.user()
+    if args.json:
+        _print_json(_plain(user))
+        return EXIT_OK
+    place = ", ".join(
+        part
+        for part in (
+            user.address_line_1,
+            user.address_line_2,
+            user.city,
+            f"{user.state} {user.postal_code}".strip(),
+            user.country,
+        )
+        if part
+    )
+    lines = [
+        ("Name", f"{user.first_name} {user.last_name}".strip()),
+        ("Email", user.email),
+        ("Credits", format_cents(user.credits)),
+        ("Greeting card", format_cents(user.greeting_card_cost)),
+        (
+            "Postage",
+            f"{format_cents(user.domestic_postage_cost)} domestic, "
+            f"{format_cents(user.international_postage_cost)} "
+            "international",
+        ),
+        (
+            "Domestic countries",
+            ", ".join(sorted(user.domestic_postage_countries)) or "-",
+        ),
+        ("Return address", place or "-"),
+    ]
+    width = max(len(label) for label, _ in lines) + 1
+    for label, value in lines:
+        print(f"{label + ':':<{width}} {value}")
+    return EXIT_OK
+
+
+def _check_paging(args: argparse.Namespace) -> None:
+    if args.limit < 1:
+        raise UsageError("--limit must be 1 or more")
+    if args.skip < 0:
+        raise UsageError("--skip must be 0 or more")
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Plain columns, as wide as their widest cell."""
+    if not rows:
+        return "(none)"
+    widths = [
+        max(len(row[index]) for row in [headers, *rows])
+        for index in range(len(headers))
+    ]
+    lines = [headers, ["-" * width for width in widths], *rows]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(width) for cell, width in zip(line, widths, strict=True)
+        ).rstrip()
+        for line in lines
+    )
+
+
+def _plain(value: Any) -> Any:
+    """A model as JSON-ready data (dates as ISO text, enums by name)."""
+    import datetime as dt
+    import enum
+
+    import attrs
+
+    def serialize(_: Any, __: Any, item: Any) -> Any:
+        if isinstance(item, (dt.date, dt.datetime)):
+            return item.isoformat()
+        if isinstance(item, enum.Enum):
+            return item.name
+        if isinstance(item, (set, frozenset)):
+            return sorted(item)
+        return item
+
+    return attrs.asdict(value, value_serializer=serialize)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+# send-cards --------------------------------------------------------------
+
+
+@dataclass
+class _Sent:
+    recipient: csvinput.Recipient
+    card_ids: list[int]
+    cost: int | None = None
+    mailing_id: int | None = None
+
+
+@dataclass
+class _Failed:
+    recipient: csvinput.Recipient
+    reason: str
+
+
+@dataclass
+class _Run:
+    """What happened to each row, for the summary."""
+
+    rejected: list[csvinput.Rejected]
+    sent: list[_Sent] = field(default_factory=list)
+    failed: list[_Failed] = field(default_factory=list)
+    not_sent: list[csvinput.Recipient] = field(default_factory=list)
+    stop_reason: str | None = None
+    interrupted: bool = False
+
+
+def _run_send_cards(args: argparse.Namespace) -> int:
+    campaign = args.campaign is not None
+    send_date = _check_send_options(args)
+    overrides = csvinput.parse_mapping(args.map)
+
+    # 1. Read the file and check every row.
+    recipients_file = csvinput.read_recipients(args.file, overrides)
+    _report_columns(recipients_file.columns, campaign)
+    checked = [
+        csvinput.check_record(record, campaign=campaign)
+        for record in recipients_file.records
+    ]
+    good = [r for r in checked if isinstance(r, csvinput.Recipient)]
+    run = _Run([r for r in checked if isinstance(r, csvinput.Rejected)])
+    _report_checks(len(checked), good, run.rejected)
+    if not good:
+        _say("No row can be sent.")
+        _print_summary(args, run, None)
+        return EXIT_NOT_ALL_SENT
+
+    with _open_client(args) as client:
+        # 2. Price the rows that passed.
+        total = _price(client, args, good, send_date)
+        noun = "campaign" if campaign else "card"
+        _say(
+            f"{_count(len(good), noun)} to send, about {format_cents(total)}."
+        )
+        if args.dry_run:
+            _say("Dry run: nothing was sent.")
+            run.not_sent = good
+            _print_summary(args, run, total)
+            return EXIT_OK if not run.rejected else EXIT_NOT_ALL_SENT
+
+        # 3. Ask, then send.
+        refusal = _confirm(args, len(good), noun, total)
+        if refusal is not None:
+            run.not_sent = good
+            return refusal
+        _send_all(client, args, good, send_date, run)
+
+    _print_summary(args, run, total)
+    if run.interrupted:
+        return EXIT_INTERRUPTED
+    if run.rejected or run.failed or run.not_sent:
+        return EXIT_NOT_ALL_SENT
+    return EXIT_OK
+
+
+def _check_send_options(args: argparse.Namespace) -> str | None:
+    from amcards.core import validators
+
+    if args.campaign is not None and args.message is not None:
+        raise UsageError("--message goes with --template, not --campaign")
+    if not args.initiator.strip():
+        raise UsageError("--initiator must not be empty")
+    what = "--campaign" if args.campaign is not None else "--template"
+    try:
+        validators.validate_id(args.campaign or args.template, what)
+        if args.send_date is None:
+            return None
+        return validators.validate_date(args.send_date, "--send-date")
+    except ValidationError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _report_columns(columns: csvinput.ColumnMap, campaign: bool) -> None:
+    used = ", ".join(
+        f"{columns.headers[index]} ({csvinput.FIELD_LABELS[name]})"
+        for index, name in sorted(columns.fields.items())
+    )
+    _say(textwrap.fill(f"Columns used: {used}.", width=79))
+    if columns.ignored:
+        names = ", ".join(repr(header) for header in columns.ignored)
+        _say(textwrap.fill(f"Ignored columns (not sent): {names}.", 79))
+    mapped = set(columns.fields.values())
+    unsent = [
+        columns.column_of(name)
+        for name in ("phone_number", "birth_date")
+        if name in mapped
+    ]
+    if unsent and not campaign:
+        names = " and ".join(repr(header) for header in unsent)
+        _say(f"{names}: checked, but only sent with --campaign.")
+
+
+def _report_checks(
+    total: int,
+    good: Sequence[csvinput.Recipient],
+    rejected: Sequence[csvinput.Rejected],
+) -> None:
+    _say(
+        f"Checked {_count(total, 'row')}: {len(good)} ready, "
+        f"{len(rejected)} rejected."
+    )
+    for row in rejected:
+        _say(f"  rejected {row.label}: {'; '.join(row.reasons)}")
+    for recipient in good:
+        for warning in recipient.warnings:
+            _say(f"  warning {recipient.label}: {warning}")
+
+
+def _price(
+    client: AMcardsClient,
+    args: argparse.Namespace,
+    good: Sequence[csvinput.Recipient],
+    send_date: str | None,
+) -> int:
+    """Estimate the total in cents, with as few requests as possible.
+
+    A card's price depends only on whether it travels domestically, so
+    cards are priced from the user and the template (two requests).  A
+    campaign is priced by the service once per kind of row: domestic or
+    not, with a birthday or not.
+    """
+    from amcards.client import card_cost
+    from amcards.core import validators
+
+    try:
+        user = client.user()
+        if args.campaign is None:
+            template = client.template(args.template)
+            _say(f"Template {template.id}: {template.name}")
+            return sum(card_cost(user, template, r.address) for r in good)
+
+        campaign = client.campaign(args.campaign)
+        _say(f"Campaign {campaign.id}: {campaign.name}")
+        domestic = user.domestic_postage_countries
+        prices: dict[tuple[bool, bool], int] = {}
+        total = 0
+        for recipient in good:
+            country = recipient.address.get("country") or user.country
+            key = (
+                validators.is_domestic(country, domestic),
+                "birth_date" in recipient.address,
+            )
+            if key not in prices:
+                prices[key] = client.send_campaign_cost(
+                    args.campaign, recipient.address, send_date=send_date
+                )
+            total += prices[key]
+        return total
+    except ForbiddenTemplateError as exc:
+        raise UsageError(
+            f"template {args.template} is not in this account; list "
+            "yours with: amcards templates"
+        ) from exc
+    except ForbiddenCampaignError as exc:
+        raise UsageError(
+            f"campaign {args.campaign} is not in this account"
+        ) from exc
+
+
+def _confirm(
+    args: argparse.Namespace, count: int, noun: str, total: int
+) -> int | None:
+    """None to go ahead, or the exit status when not sending."""
+    if args.yes:
+        return None
+    if not sys.stdin.isatty():
+        _say(
+            "Not sending: there is no terminal to confirm on. Check the "
+            "rows above, then run again with --yes to send."
+        )
+        return EXIT_USAGE
+    question = f"Send {_count(count, noun)} for about {format_cents(total)}?"
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        answer = ""
+    if answer.strip().lower() in ("y", "yes"):
+        return None
+    _say("Nothing was sent.")
+    return EXIT_NOT_ALL_SENT
+
+
+class _StopRequest:
+    """Ctrl-C while sending: the first stops after the current row.
+
+    A second Ctrl-C raises KeyboardInterrupt at once, for a send that
+    hangs.  Outside the main thread signals cannot be caught, and Ctrl-C
+    keeps its usual meaning.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    @contextmanager
+    def installed(self) -> Iterator[_StopRequest]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = signal.signal(signal.SIGINT, self._handle)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _send_all(
+    client: AMcardsClient,
+    args: argparse.Namespace,
+    good: Sequence[csvinput.Recipient],
+    send_date: str | None,
+    run: _Run,
+) -> None:
+    """Send row after row; a failed row does not stop the others."""
+    count = len(good)
+    with _StopRequest().installed() as stop:
+        for position, recipient in enumerate(good, 1):
+            if stop.requested:
+                run.interrupted = True
+                run.not_sent = list(good[position - 1 :])
+                _say("Stopped (Ctrl-C); the remaining rows were not sent.")
+                return
+            step = f"[{position}/{count}] {recipient.label}"
+            try:
+                sent = _send_one(client, args, recipient, send_date)
+            except KeyboardInterrupt:
+                reason = (
+                    "stopped while sending: it may or may not have gone "
+                    "out; check with 'amcards cards' before sending again"
+                )
+                run.failed.append(_Failed(recipient, reason))
+                run.interrupted = True
+                run.not_sent = list(good[position:])
+                _say(f"{step}: {reason}")
+                return
+            except AMcardsException as exc:
+                run.failed.append(_Failed(recipient, _send_failure(exc)))
+                _say(f"{step}: FAILED: {_send_failure(exc)}")
+                if isinstance(exc, _ACCOUNT_ERRORS):
+                    run.stop_reason = _explain(exc)
+                    run.not_sent = list(good[position:])
+                    _say("Stopping: every further send would fail too.")
+                    return
+            except Exception as exc:  # keep the record of what was sent
+                reason = f"unexpected error: {type(exc).__name__}: {exc}"
+                run.failed.append(_Failed(recipient, reason))
+                _say(f"{step}: FAILED: {reason}")
+            else:
+                run.sent.append(sent)
+                _say(f"{step}: sent, {_describe_sent(sent)}")
+
+
+def _send_one(
+    client: AMcardsClient,
+    args: argparse.Namespace,
+    recipient: csvinput.Recipient,
+    send_date: str | None,
+) -> _Sent:
+    if args.campaign is None:
+        card = client.send_card(
+            args.template,
+            args.initiator,
+            recipient.address,
+            send_date=send_date,
+            message=args.message,
+        )
+        return _Sent(recipient, [card.card_id], cost=card.total_cost)
+    response = client.send_campaign(
+        args.campaign,
+        args.initiator,
+        recipient.address,
+        send_date=send_date,
+    )
+    return _Sent(
+        recipient, list(response.card_ids), mailing_id=response.mailing_id
+    )
+
+
+def _send_failure(exc: AMcardsException) -> str:
+    if isinstance(exc, SendOutcomeUnknownError):
+        return (
+            "no answer came back, so the card may or may not have been "
+            "sent; check with 'amcards cards' before sending this row again"
+        )
+    return _explain(exc)
+
+
+def _describe_sent(sent: _Sent) -> str:
+    ids = ", ".join(str(card_id) for card_id in sent.card_ids)
+    text = f"card {ids}" if len(sent.card_ids) == 1 else f"cards {ids}"
+    if sent.mailing_id is not None:
+        text = f"mailing {sent.mailing_id}, {text or 'no cards yet'}"
+    if sent.cost is not None:
+        text += f", {format_cents(sent.cost)}"
+    return text
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _print_summary(
+    args: argparse.Namespace, run: _Run, estimate: int | None
+) -> None:
+    if args.json:
+        _print_json(_summary_data(args, run, estimate))
+        return
+    lines = ["Summary:"]
+    verb = "would be sent" if args.dry_run else "not sent"
+    groups: list[tuple[str, list[str]]] = [
+        (
+            "sent",
+            [f"{s.recipient.label}: {_describe_sent(s)}" for s in run.sent],
+        ),
+        (
+            "rejected (bad rows, not sent)",
+            [f"{r.label}: {'; '.join(r.reasons)}" for r in run.rejected],
+        ),
+        (
+            "failed",
+            [f"{f.recipient.label}: {f.reason}" for f in run.failed],
+        ),
+        (verb, [r.label for r in run.not_sent]),
+    ]
+    for title, entries in groups:
+        if entries or title in ("sent", "failed"):
+            lines.append(f"  {title}: {len(entries)}")
+            lines.extend(f"    {entry}" for entry in entries)
+    if run.stop_reason:
+        lines.append(f"  stopped because {run.stop_reason}")
+    charged = [s.cost for s in run.sent if s.cost is not None]
+    if charged:
+        lines.append(f"  charged: {format_cents(sum(charged))}")
+    elif estimate is not None and args.dry_run:
+        lines.append(f"  estimated cost: {format_cents(estimate)}")
+    print("\n".join(lines))
+
+
+def _summary_data(
+    args: argparse.Namespace, run: _Run, estimate: int | None
+) -> dict[str, Any]:
+    def row(recipient: csvinput.Recipient) -> dict[str, Any]:
+        return {"line": recipient.line, "label": recipient.label}
+
+    return {
+        "dry_run": bool(args.dry_run),
+        "estimated_cost_cents": estimate,
+        "sent": [
+            {
+                **row(s.recipient),
+                "card_ids": s.card_ids,
+                "mailing_id": s.mailing_id,
+                "cost_cents": s.cost,
+            }
+            for s in run.sent
+        ],
+        "rejected": [
+            {"line": r.line, "label": r.label, "reasons": list(r.reasons)}
+            for r in run.rejected
+        ],
+        "failed": [
+            {**row(f.recipient), "reason": f.reason} for f in run.failed
+        ],
+        "not_sent": [row(r) for r in run.not_sent],
+        "stop_reason": run.stop_reason,
+        "interrupted": run.interrupted,
+    }
