@@ -1,0 +1,464 @@
+"""Record exchanges to a cassette file, and answer from it later.
+
+:class:`RecordingTransport` wraps any transport: each request goes through
+it unchanged, and the request and its answer are kept as one entry of a
+cassette, written to a readable JSON file on :meth:`~RecordingTransport.
+close`.  :class:`ReplayTransport` answers from such a file with no network
+at all, so a test can run against what a real server once said.
+
+Secrets never reach the file.  The ``Authorization`` header is left out,
+cookies are replaced, and the values of ``access_token``,
+``refresh_token`` and ``client_secret`` (and ``password``) become
+``"<redacted>"`` wherever they appear in a query, a JSON body or a form
+body, in requests and answers alike.  With ``mask_personal=True`` the
+recipients' names, address lines, phone numbers, emails and birth and
+anniversary dates become ``"<masked>"`` too (numbers become 0), so a
+cassette can be shared.
+
+Bodies are stored in the most readable form that fits: JSON bodies as
+JSON, form bodies as a list of fields, other UTF-8 text as text, anything
+else as base64.  A replayed JSON body is written back compactly, so it
+equals the recorded one as JSON but not always byte for byte.
+
+A replayed request must match the next unused entry on method, path,
+query and body, compared after the same redaction and masking; headers
+are not compared.  ``any_order=True`` takes the first unused entry that
+matches instead.  A request that matches nothing raises
+:class:`amcards.core.errors.ReplayMismatchError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from amcards.core.errors import ReplayMismatchError
+from amcards.core.http import Headers, Request, Response, Timeout
+from amcards.transports.base import Transport
+
+__all__ = [
+    "CASSETTE_VERSION",
+    "MASKED",
+    "PERSONAL_FIELDS",
+    "REDACTED",
+    "SECRET_FIELDS",
+    "RecordingTransport",
+    "ReplayTransport",
+]
+
+CASSETTE_VERSION = 1
+REDACTED = "<redacted>"
+MASKED = "<masked>"
+
+SECRET_FIELDS = frozenset(
+    {"access_token", "refresh_token", "client_secret", "password"}
+)
+_DROPPED_HEADERS = frozenset({"authorization", "proxy-authorization"})
+_REDACTED_HEADERS = frozenset({"cookie", "set-cookie"})
+
+_PERSONAL_NAMES = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "address_line_1",
+        "address_line_2",
+        "address_line_3",
+        "line_1",
+        "line_2",
+        "phone",
+        "phone_number",
+        "email",
+        "email_address",
+        "birth_date",
+        "birth_year",
+        "birth_month",
+        "birth_day",
+        "anniversary_date",
+        "anniversary_year",
+        "anniversary_month",
+        "anniversary_day",
+    }
+)
+_PERSONAL_PREFIXES = ("", "ship_to_", "return_to_", "return_")
+PERSONAL_FIELDS = frozenset(
+    prefix + name for prefix in _PERSONAL_PREFIXES for name in _PERSONAL_NAMES
+)
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+_PathLike = str | os.PathLike[str]
+_Json = Any
+
+
+# Cleaning: what may be written down -------------------------------------
+
+
+class _Cleaner:
+    """Replaces secrets, and personal fields if asked, in stored values."""
+
+    def __init__(self, mask_personal: bool) -> None:
+        self.mask_personal = mask_personal
+
+    def field(self, key: str, value: _Json) -> _Json:
+        """The value to store for ``value`` found under ``key``."""
+        name = key.lower()
+        if name in SECRET_FIELDS:
+            return REDACTED if value not in (None, "") else value
+        if self.mask_personal and name in PERSONAL_FIELDS:
+            return _mask(value)
+        return self.value(value)
+
+    def value(self, value: _Json) -> _Json:
+        """``value`` with every field inside it cleaned."""
+        if isinstance(value, dict):
+            return {k: self.field(str(k), v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(item) for item in value]
+        if (
+            self.mask_personal
+            and isinstance(value, str)
+            and _EMAIL.fullmatch(value.strip())
+        ):
+            return MASKED
+        return value
+
+    def pairs(self, pairs: Headers) -> list[list[str]]:
+        """Query or form fields, cleaned, as a list of ``[name, value]``."""
+        return [[name, self.field(name, value)] for name, value in pairs]
+
+    def headers(self, headers: Headers) -> list[list[str]]:
+        """Headers without credentials, as a list of ``[name, value]``."""
+        kept = []
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered in _DROPPED_HEADERS:
+                continue
+            if lowered in _REDACTED_HEADERS:
+                value = REDACTED
+            kept.append([name, value])
+        return kept
+
+    def body(self, body: bytes, content_type: str | None) -> _Json:
+        """The stored form of ``body`` (see the module's docstring)."""
+        if not body:
+            return None
+        kind = (content_type or "").split(";")[0].strip().lower()
+        if kind == "application/json" or kind.endswith("+json") or not kind:
+            try:
+                return {"json": self.value(json.loads(body))}
+            except ValueError:
+                pass
+        if kind == "application/x-www-form-urlencoded":
+            try:
+                fields = parse_qsl(
+                    body.decode("utf-8"),
+                    keep_blank_values=True,
+                    strict_parsing=True,
+                )
+                return {"form": self.pairs(tuple(fields))}
+            except ValueError:
+                pass
+        try:
+            return {"text": body.decode("utf-8")}
+        except UnicodeDecodeError:
+            return {"base64": base64.b64encode(body).decode("ascii")}
+
+    def request(self, request: Request) -> dict[str, _Json]:
+        return {
+            "method": request.method.upper(),
+            "path": request.path,
+            "query": self.pairs(request.query),
+            "headers": self.headers(request.headers),
+            "body": self.body(request.body, request.header("Content-Type")),
+        }
+
+    def response(self, response: Response) -> dict[str, _Json]:
+        return {
+            "status": response.status,
+            "headers": self.headers(response.headers),
+            "body": self.body(response.body, response.header("Content-Type")),
+        }
+
+
+def _mask(value: _Json) -> _Json:
+    if isinstance(value, bool) or value is None or value == "":
+        return value
+    if isinstance(value, int | float):
+        return 0
+    if isinstance(value, list):
+        return [_mask(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _mask(item) for key, item in value.items()}
+    return MASKED
+
+
+def _body_bytes(stored: _Json) -> bytes:
+    """The bytes a stored body stands for."""
+    if stored is None:
+        return b""
+    if "json" in stored:
+        text = json.dumps(
+            stored["json"], ensure_ascii=False, separators=(",", ":")
+        )
+        return text.encode("utf-8")
+    if "form" in stored:
+        return urlencode([tuple(pair) for pair in stored["form"]]).encode()
+    if "text" in stored:
+        return str(stored["text"]).encode("utf-8")
+    if "base64" in stored:
+        return base64.b64decode(stored["base64"], validate=True)
+    raise ValueError(f"unknown body form: {sorted(stored)}")
+
+
+# Files ------------------------------------------------------------------
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so readers see the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def _dump_cassette(exchanges: list[dict[str, _Json]], masked: bool) -> str:
+    cassette = {
+        "amcards_cassette": CASSETTE_VERSION,
+        "mask_personal": masked,
+        "exchanges": exchanges,
+    }
+    return json.dumps(cassette, indent=2, ensure_ascii=False) + "\n"
+
+
+def _load_cassette(path: Path) -> tuple[list[dict[str, _Json]], bool]:
+    with path.open(encoding="utf-8") as source:
+        cassette = json.load(source)
+    if (
+        not isinstance(cassette, dict)
+        or cassette.get("amcards_cassette") != CASSETTE_VERSION
+        or not isinstance(cassette.get("exchanges"), list)
+    ):
+        raise ValueError(f"{path.name} is not an amcards cassette")
+    return cassette["exchanges"], bool(cassette.get("mask_personal"))
+
+
+# Recording --------------------------------------------------------------
+
+
+class RecordingTransport:
+    """Sends through ``inner`` and records each exchange to ``path``.
+
+    Args:
+        inner: The transport that really sends.
+        path: The cassette file; written (replacing any older one) on
+            :meth:`close`, on leaving a ``with`` block, or by :meth:`save`.
+        mask_personal: Also mask recipients' personal fields in the file.
+        close_inner: Close ``inner`` when this transport closes.
+
+    The caller always gets the real answer; only the file is cleaned.
+    Failures raised by ``inner`` are passed on and not recorded.
+    """
+
+    def __init__(
+        self,
+        inner: Transport,
+        path: _PathLike,
+        *,
+        mask_personal: bool = False,
+        close_inner: bool = True,
+    ) -> None:
+        self._inner = inner
+        self._path = Path(path)
+        self._cleaner = _Cleaner(mask_personal)
+        self._close_inner = close_inner
+        self._exchanges: list[dict[str, _Json]] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def path(self) -> Path:
+        """Where the cassette is written."""
+        return self._path
+
+    def send(
+        self, request: Request, *, timeout: Timeout | None = None
+    ) -> Response:
+        """Send ``request`` through the inner transport and record it."""
+        response = self._inner.send(request, timeout=timeout)
+        exchange = {
+            "request": self._cleaner.request(request),
+            "response": self._cleaner.response(response),
+        }
+        with self._lock:
+            self._exchanges.append(exchange)
+        return response
+
+    def save(self) -> None:
+        """Write the cassette now, with every exchange so far."""
+        with self._lock:
+            text = _dump_cassette(self._exchanges, self._cleaner.mask_personal)
+            _write_atomically(self._path, text)
+
+    def close(self) -> None:
+        """Save the cassette and close the inner transport, once."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            self.save()
+        finally:
+            if self._close_inner:
+                self._inner.close()
+
+    def __enter__(self) -> RecordingTransport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<RecordingTransport {self._path.name}>"
+
+
+# Replaying --------------------------------------------------------------
+
+
+class ReplayTransport:
+    """Answers requests from a cassette file; never touches the network.
+
+    Args:
+        path: A cassette written by :class:`RecordingTransport`.
+        any_order: Match each request against every unused entry instead
+            of only the next one.
+
+    Each entry answers once.  The cassette's own ``mask_personal`` setting
+    is applied to incoming requests before they are compared.
+    """
+
+    def __init__(self, path: _PathLike, *, any_order: bool = False) -> None:
+        self._path = Path(path)
+        exchanges, masked = _load_cassette(self._path)
+        self._exchanges = exchanges
+        self._cleaner = _Cleaner(masked)
+        self._any_order = any_order
+        self._unused = list(range(len(exchanges)))
+        self._lock = threading.Lock()
+
+    @property
+    def remaining(self) -> int:
+        """How many entries have not answered yet."""
+        with self._lock:
+            return len(self._unused)
+
+    def send(
+        self, request: Request, *, timeout: Timeout | None = None
+    ) -> Response:
+        """Answer ``request`` from the cassette.
+
+        Raises:
+            ReplayMismatchError: No unused entry matches the request.
+        """
+        asked = _match_key(self._cleaner.request(request))
+        with self._lock:
+            candidates = self._unused if self._any_order else self._unused[:1]
+            for index in candidates:
+                stored = self._exchanges[index]["request"]
+                if _match_key(stored) == asked:
+                    self._unused.remove(index)
+                    return _response_from(self._exchanges[index]["response"])
+            upcoming = self._unused[0] if self._unused else None
+        raise self._mismatch(request, asked, upcoming)
+
+    def close(self) -> None:
+        """Nothing to release; here for the transport protocol."""
+
+    def __enter__(self) -> ReplayTransport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<ReplayTransport {self._path.name}>"
+
+    def _mismatch(
+        self,
+        request: Request,
+        asked: dict[str, _Json],
+        upcoming: int | None,
+    ) -> ReplayMismatchError:
+        lines = [
+            f"no entry of {self._path.name} matches this request",
+            f"  asked:   {_describe(asked)}",
+        ]
+        if upcoming is None:
+            lines.append("  the cassette has no unused entries left")
+        else:
+            held = _match_key(self._exchanges[upcoming]["request"])
+            total = len(self._exchanges)
+            lines.append(
+                f"  next (entry {upcoming + 1} of {total}): {_describe(held)}"
+            )
+            differ = [part for part in held if held[part] != asked[part]]
+            lines.append(f"  they differ in: {', '.join(differ)}")
+        return ReplayMismatchError(
+            "\n".join(lines), method=request.method, path=request.path
+        )
+
+
+def _match_key(stored: dict[str, _Json]) -> dict[str, _Json]:
+    return {
+        "method": stored["method"],
+        "path": stored["path"],
+        "query": [list(pair) for pair in stored["query"]],
+        "body": stored["body"],
+    }
+
+
+def _describe(key: dict[str, _Json], limit: int = 300) -> str:
+    target = key["path"]
+    if key["query"]:
+        target += "?" + urlencode([tuple(pair) for pair in key["query"]])
+    text = f"{key['method']} {target}"
+    if key["body"] is not None:
+        body = json.dumps(key["body"], ensure_ascii=False, sort_keys=True)
+        if len(body) > limit:
+            body = body[: limit - 1] + "\u2026"
+        text += f" body={body}"
+    return text
+
+
+def _response_from(stored: dict[str, _Json]) -> Response:
+    body = _body_bytes(stored["body"])
+    headers = [
+        (name, str(len(body)) if name.lower() == "content-length" else value)
+        for name, value in stored["headers"]
+    ]
+    return Response(int(stored["status"]), headers, body)

@@ -1,0 +1,272 @@
+"""Small servers for transport tests, all on 127.0.0.1.
+
+:func:`echo_app` is the one echo service the shared transport suite talks
+to.  It runs in memory (:class:`EchoTransport`) or over real sockets
+(:class:`EchoServer`).  The echo contract:
+
+- ``/status/<code>`` answers with that status and ``{"status": code}``;
+- ``/unicode`` answers :data:`UNICODE_TEXT` as UTF-8 ``text/plain``;
+- ``/large?size=N`` answers N bytes of :func:`large_body`;
+- every other path answers 200 with a JSON description of the request:
+  ``method``, ``path``, ``query`` (a list of pairs), ``headers`` (names in
+  lower case) and ``body_base64``; the header ``X-Echo-Method`` repeats
+  the method.
+
+:class:`ScriptedServer` runs a function per connection on a raw socket,
+for servers that misbehave: never answer, hang up, cut a body short.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import socket
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from urllib.parse import parse_qsl, urlsplit
+
+from amcards.core.http import Request, Response, Timeout
+
+UNICODE_TEXT = "Grüße aus Köln, 東京からこんにちは, 🎉 ½ — ünïcödé"
+LARGE_DEFAULT = 1024 * 1024
+
+
+def large_body(size: int) -> bytes:
+    """``size`` bytes of a pattern that shows where a body was cut."""
+    pattern = bytes(range(256))
+    whole, rest = divmod(size, len(pattern))
+    return pattern * whole + pattern[:rest]
+
+
+def echo_app(request: Request) -> Response:
+    """Answer ``request`` following the echo contract above."""
+    if request.path.startswith("/status/"):
+        status = int(request.path.rsplit("/", 1)[1])
+        body = json.dumps({"status": status}).encode()
+        return Response(status, [("Content-Type", "application/json")], body)
+    if request.path == "/unicode":
+        return Response(
+            200,
+            [("Content-Type", "text/plain; charset=utf-8")],
+            UNICODE_TEXT.encode("utf-8"),
+        )
+    if request.path == "/large":
+        size = int(dict(request.query).get("size", LARGE_DEFAULT))
+        return Response(
+            200,
+            [("Content-Type", "application/octet-stream")],
+            large_body(size),
+        )
+    description = {
+        "method": request.method,
+        "path": request.path,
+        "query": [list(pair) for pair in request.query],
+        "headers": {name.lower(): value for name, value in request.headers},
+        "body_base64": base64.b64encode(request.body).decode("ascii"),
+    }
+    body = json.dumps(description, ensure_ascii=False).encode("utf-8")
+    headers = [
+        ("Content-Type", "application/json"),
+        ("X-Echo-Method", request.method),
+    ]
+    return Response(200, headers, body)
+
+
+class EchoTransport:
+    """A transport that answers from :func:`echo_app`, with no sockets."""
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    def send(
+        self, request: Request, *, timeout: Timeout | None = None
+    ) -> Response:
+        return echo_app(request)
+
+    def close(self) -> None:
+        self.closed += 1
+
+    def __enter__(self) -> EchoTransport:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _EchoHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _answer(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        request = Request(
+            method=self.command,
+            path=url.path,
+            query=parse_qsl(url.query, keep_blank_values=True),
+            headers=list(self.headers.items()),
+            body=self.rfile.read(length),
+        )
+        response = echo_app(request)
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+
+class EchoServer:
+    """:func:`echo_app` over HTTP/1.1 on 127.0.0.1, in a thread."""
+
+    def __init__(self) -> None:
+        self._server = _Server(("127.0.0.1", 0), _EchoHandler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+        )
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> EchoServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> EchoServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def read_request_head(conn: socket.socket) -> bytes:
+    """Read up to the blank line that ends a request's headers."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+class ScriptedServer:
+    """Accepts connections on 127.0.0.1 and runs ``script`` on each.
+
+    A connection stays open until the script closes it (a server that
+    never answers just returns); :meth:`stop` closes whatever is left.
+    """
+
+    def __init__(
+        self,
+        script: Callable[[socket.socket], None],
+        *,
+        backlog: int = 16,
+    ) -> None:
+        self._script = script
+        self._listener = socket.create_server(
+            ("127.0.0.1", 0), backlog=backlog
+        )
+        self._listener.settimeout(0.05)
+        self._open: list[socket.socket] = []
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self.requests: list[bytes] = []
+
+    @property
+    def port(self) -> int:
+        return int(self._listener.getsockname()[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            conn.settimeout(5)
+            self._open.append(conn)
+            threading.Thread(
+                target=self._run, args=(conn,), daemon=True
+            ).start()
+
+    def _run(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            self._script(conn)
+
+    def start(self) -> ScriptedServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+        for conn in self._open:
+            conn.close()
+
+    def __enter__(self) -> ScriptedServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def never_answer(conn: socket.socket) -> None:
+    """Read the request and keep the connection open without a word."""
+    read_request_head(conn)
+
+
+def hang_up(conn: socket.socket) -> None:
+    """Read the request, then close the connection without answering."""
+    read_request_head(conn)
+    conn.close()
+
+
+def cut_body_short(conn: socket.socket) -> None:
+    """Promise 100 bytes of body, send 3, then close."""
+    read_request_head(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc")
+    conn.close()
+
+
+def stall_body(conn: socket.socket) -> None:
+    """Send the status line and headers, then never the body."""
+    read_request_head(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nab")
+
+
+def unused_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
