@@ -22,9 +22,12 @@ import base64
 import contextlib
 import json
 import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
@@ -129,10 +132,19 @@ class _Server(ThreadingHTTPServer):
 
 
 class EchoServer:
-    """:func:`echo_app` over HTTP/1.1 on 127.0.0.1, in a thread."""
+    """:func:`echo_app` over HTTP/1.1 on 127.0.0.1, in a thread.
 
-    def __init__(self) -> None:
+    With ``tls`` (a server-side SSL context) it speaks HTTPS instead.
+    """
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self._server = _Server(("127.0.0.1", 0), _EchoHandler)
+        self._scheme = "http"
+        if tls is not None:
+            self._scheme = "https"
+            self._server.socket = tls.wrap_socket(
+                self._server.socket, server_side=True
+            )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -142,7 +154,7 @@ class EchoServer:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self._scheme}://{host}:{port}"
 
     def start(self) -> EchoServer:
         self._thread.start()
@@ -197,7 +209,7 @@ class ScriptedServer:
         self._open: list[socket.socket] = []
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
-        self.requests: list[bytes] = []
+        self.connections = 0
 
     @property
     def port(self) -> int:
@@ -215,6 +227,7 @@ class ScriptedServer:
                 continue
             conn.settimeout(5)
             self._open.append(conn)
+            self.connections += 1
             threading.Thread(
                 target=self._run, args=(conn,), daemon=True
             ).start()
@@ -270,3 +283,35 @@ def unused_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def make_self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate and key for 127.0.0.1, made with the openssl tool.
+
+    Returns the certificate's and the key's paths.
+    """
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    return cert, key

@@ -110,9 +110,18 @@ class Urllib3Transport:
                 may have been sent.
             TransportError: Any other failure on the way.
             RuntimeError: The transport was closed.
+
+        A URL that is not http:// or https:// is a ConnectError too: the
+        request never leaves.
         """
         if self._closed:
             raise RuntimeError("this Urllib3Transport is closed")
+        if not request.url.startswith(("http://", "https://")):
+            raise ConnectError(
+                "the URL must start with http:// or https://",
+                method=request.method,
+                path=request.path,
+            )
         limit = self._timeout if timeout is None else timeout
         started = time.monotonic()
         try:
