@@ -280,6 +280,23 @@ def test_a_certificate_from_ca_certs_is_trusted(certificate, tls_server):
     assert response.status == 200
 
 
+@pytest.mark.sockets
+def test_an_ssl_context_is_used_and_still_verifies(certificate, tls_server):
+    """ssl_context= is used, but never with verification turned off."""
+    cert, _ = certificate
+    trusting = ssl.create_default_context(cafile=str(cert))
+    with Urllib3Transport(timeout=SHORT, ssl_context=trusting) as transport:
+        assert transport.send(get(tls_server.base_url)).status == 200
+    careless = ssl.create_default_context()
+    careless.check_hostname = False
+    careless.verify_mode = ssl.CERT_NONE
+    with (
+        Urllib3Transport(timeout=SHORT, ssl_context=careless) as transport,
+        pytest.raises(ConnectError),
+    ):
+        transport.send(get(tls_server.base_url))
+
+
 # Logging and secrets -------------------------------------------------------
 
 
