@@ -232,9 +232,7 @@ class AMcardsClient:
         limit, skip = validators.validate_limit_skip(limit, skip)
         request = builders.build_templates_request(limit, skip)
         response = self._send("templates", request, "read", timeout)
-        return self._parse(
-            request, lambda: parsers.parse_templates(response)
-        )
+        return self._parse(request, lambda: parsers.parse_templates(response))
 
     def template(self, id: Id, *, timeout: TimeoutArg = None) -> Template:
         """Fetches client's AMcards template with a specified id."""
@@ -274,9 +272,7 @@ class AMcardsClient:
         limit, skip = validators.validate_limit_skip(limit, skip)
         request = builders.build_campaigns_request(limit, skip)
         response = self._send("campaigns", request, "read", timeout)
-        return self._parse(
-            request, lambda: parsers.parse_campaigns(response)
-        )
+        return self._parse(request, lambda: parsers.parse_campaigns(response))
 
     def campaign(self, id: Id, *, timeout: TimeoutArg = None) -> Campaign:
         """Fetches client's AMcards drip campaign with a specified id."""
@@ -308,9 +304,7 @@ class AMcardsClient:
 
     def card(self, id: Id, *, timeout: TimeoutArg = None) -> Card:
         """Fetches client's AMcards card with a specified id."""
-        request = builders.build_card_request(
-            validators.validate_id(id, "id")
-        )
+        request = builders.build_card_request(validators.validate_id(id, "id"))
         response = self._send("card", request, "read", timeout)
         return self._parse(
             request, lambda: parsers.parse_card(response, self._base_url)
@@ -400,9 +394,7 @@ class AMcardsClient:
         request = builders.build_credit_transactions_request(
             limit, skip, filters
         )
-        response = self._send(
-            "credit_transactions", request, "read", timeout
-        )
+        response = self._send("credit_transactions", request, "read", timeout)
         return self._parse(
             request, lambda: parsers.parse_credit_transactions(response)
         )
@@ -537,9 +529,7 @@ class AMcardsClient:
         response = self._send("send_card", request, "send", timeout)
         return self._parse(
             request,
-            lambda: parsers.parse_send_card(
-                response, address, self._base_url
-            ),
+            lambda: parsers.parse_send_card(response, address, self._base_url),
         )
 
     def send_cards(
@@ -561,9 +551,7 @@ class AMcardsClient:
         """
         template = validators.validate_id(template_id, "template_id")
         who = _check_initiator(initiator)
-        addresses = validators.validate_shipping_addresses(
-            shipping_addresses
-        )
+        addresses = validators.validate_shipping_addresses(shipping_addresses)
         back = validators.validate_return_address(return_address)
         when = _optional_date(send_date, "send_date")
         today = self._clock().date().isoformat()
@@ -698,9 +686,7 @@ class AMcardsClient:
         request = builders.build_send_campaign_multi_request(
             campaign, who, checked
         )
-        response = self._send(
-            "send_campaign_multi", request, "send", timeout
-        )
+        response = self._send("send_campaign_multi", request, "send", timeout)
         return self._parse(
             request,
             lambda: parsers.parse_send_campaign_multi(
@@ -714,10 +700,7 @@ class AMcardsClient:
         try:
             return parse()
         except AMcardsException as exc:
-            if exc.method is None:
-                exc.method = request.method
-            if exc.path is None:
-                exc.path = request.path
+            _fill_where(exc, request)
             raise
 
     def _send(
@@ -753,11 +736,15 @@ class AMcardsClient:
                 if kind == "send" and exc.request_sent:
                     raise _outcome_unknown(endpoint, request, exc) from exc
                 raise
-            if response.status == 401 and kind != "auth":
-                if self._can_refresh() and not refreshed_after_401:
-                    refreshed_after_401 = True
-                    self._refresh(stale_token=token)
-                    continue
+            if (
+                response.status == 401
+                and kind != "auth"
+                and self._can_refresh()
+                and not refreshed_after_401
+            ):
+                refreshed_after_401 = True
+                self._refresh(stale_token=token)
+                continue
             if kind != "send":
                 wait = self._retry_wait(
                     kind, attempt, started, response=response
