@@ -6,7 +6,7 @@ import itertools
 import threading
 
 import pytest
-from servers import EchoServer, EchoTransport
+from servers import EchoServer, EchoTransport, echo_app
 from transport_suite import TransportSuite
 
 from amcards.core.http import Request, Response, Timeout
@@ -15,6 +15,27 @@ from amcards.transports.recorded import RecordingTransport, ReplayTransport
 from amcards.transports.urllib3_transport import Urllib3Transport
 
 FAST = Timeout(connect=2.0, read=5.0)
+
+try:
+    from amcards.transports import fake
+except ImportError:  # the fake service is optional here
+    fake = None  # type: ignore[assignment]
+needs_fake_transport = pytest.mark.skipif(
+    not hasattr(fake, "FakeTransport"), reason="no FakeTransport yet"
+)
+needs_fake_server = pytest.mark.skipif(
+    not hasattr(fake, "FakeServer"), reason="no FakeServer yet"
+)
+
+
+def echo_service():
+    """The fake service with its routes replaced by the echo app."""
+
+    class EchoService(fake.FakeAMcards):
+        def handle(self, request: Request) -> Response:
+            return echo_app(request)
+
+    return EchoService()
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +137,37 @@ class TestReplayTransport(TransportSuite):
     @pytest.fixture
     def base_url(self, echo_server):
         return echo_server.base_url
+
+
+@needs_fake_transport
+class TestFakeTransport(TransportSuite):
+    """The fake service's in-memory transport, serving the echo app."""
+
+    @pytest.fixture
+    def transport(self):
+        with fake.FakeTransport(echo_service()) as transport:
+            yield transport
+
+    @pytest.fixture
+    def base_url(self):
+        return ""
+
+
+@needs_fake_server
+@pytest.mark.sockets
+class TestUrllib3OverFakeServer(TransportSuite):
+    """urllib3 against the fake service's loopback HTTP server."""
+
+    @pytest.fixture(scope="class")
+    def fake_server(self):
+        with fake.FakeServer(echo_service()) as server:
+            yield server
+
+    @pytest.fixture
+    def transport(self):
+        with Urllib3Transport(timeout=FAST) as transport:
+            yield transport
+
+    @pytest.fixture
+    def base_url(self, fake_server):
+        return fake_server.base_url
