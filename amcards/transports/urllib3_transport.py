@@ -221,6 +221,10 @@ def _classify(exc: BaseException) -> tuple[type[TransportError], str]:
         return ConnectError, "the server's TLS certificate was refused"
     if isinstance(exc, u3.LocationValueError):
         return ConnectError, "the URL cannot be requested"
+    # XXX: a TLS handshake that fails for another reason than the
+    # certificate is counted as possibly sent (ConnectionLostError),
+    # though nothing was; the SSLEOFError case of
+    # test_urllib3_failures_translate_to_package_errors shows it.
     if isinstance(exc, u3.ProtocolError | u3.SSLError | OSError):
         return ConnectionLostError, f"connection lost: {_reason(exc)}"
     return TransportError, f"the request failed: {_reason(exc)}"
