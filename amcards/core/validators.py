@@ -8,9 +8,9 @@ codes, digits-only phone numbers, zero-padded dates) or raises one of the
 the position in a list (``shipping_addresses[3]['city']``), and its
 ``reason`` says what is wrong.
 
-Reasons about addresses never quote the values: addresses are personal
-data and error messages end up in logs.  Reasons about dates may quote
-them.
+Reasons about addresses never quote the values, dates and phone numbers
+inside them included: addresses are personal data and error messages end
+up in logs.  A date checked on its own (a send date) is quoted.
 
 Nothing a caller sent is dropped silently: an unknown key or a value of the
 wrong type is an error, never skipped and never converted.  The one thing
