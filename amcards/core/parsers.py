@@ -42,7 +42,7 @@ import email.utils
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any, NamedTuple, TypeVar
 
@@ -407,10 +407,16 @@ def _read(
         raise _unexpected(
             endpoint, response, bad.key, bad.problem
         ) from bad.__cause__
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
+    except (
+        KeyError,
+        IndexError,
+        TypeError,
+        ValueError,
+        AttributeError,
+    ) as exc:
         # Defence in depth: the readers below raise _Bad for every shape
         # they reject, so reaching this means a shape nobody foresaw.
-        raise _unexpected(endpoint, response, None, "malformed body") from e
+        raise _unexpected(endpoint, response, None, "malformed body") from exc
 
 
 def _object(value: Any, key: str | None = None) -> Obj:
@@ -1055,7 +1061,7 @@ def parse_send_card(
 
 def parse_send_cards(
     response: Response,
-    shipping_addresses: list[dict[str, str]],
+    shipping_addresses: Sequence[Mapping[str, str]],
     base_url: str = DEFAULT_BASE_URL,
 ) -> CardsResponse:
     """Read the answer to sending cards: the mailing that will hold them."""
