@@ -687,3 +687,41 @@ def test_validators_load_no_third_party_modules():
     loaded = json.loads(done.stdout)
     for forbidden in ("attr", "attrs", "cattrs", "urllib3"):
         assert not [m for m in loaded if m.split(".")[0] == forbidden]
+
+
+@pytest.mark.parametrize(
+    ("country", "required"),
+    [
+        ("US", True),
+        ("United States", True),
+        ("Canada", True),
+        ("AU", True),
+        (None, True),
+        ("", True),
+        ("United Kingdom", False),
+        ("Germany", False),
+        ("FR", False),
+        ("Atlantis", False),
+    ],
+)
+def test_state_is_required_only_where_addresses_use_states(
+    country: str | None, required: bool
+) -> None:
+    """A blank state is refused in the US, Canada, Australia or with no
+    country, and allowed elsewhere."""
+    address = {
+        "first_name": "Hannah",
+        "last_name": "Whitlock",
+        "address_line_1": "221 Baker Street",
+        "city": "London",
+        "state": "",
+        "postal_code": "NW1 6XE",
+    }
+    if country is not None:
+        address["country"] = country
+    if required:
+        with pytest.raises(ShippingAddressError) as caught:
+            validate_shipping_address(address)
+        assert caught.value.field == "shipping_address['state']"
+    else:
+        assert "state" not in validate_shipping_address(address)

@@ -42,8 +42,10 @@ __all__ = [
     "OPTIONAL_ADDRESS_KEYS",
     "REQUIRED_ADDRESS_KEYS",
     "RETURN_ADDRESS_KEYS",
+    "STATE_COUNTRIES",
     "is_domestic",
     "missing_address_fields",
+    "needs_state",
     "normalize_country",
     "validate_birth_date",
     "validate_date",
@@ -64,6 +66,8 @@ REQUIRED_ADDRESS_KEYS = (
     "state",
     "postal_code",
 )
+#: Countries whose addresses must name a state, province or territory.
+STATE_COUNTRIES = frozenset({"US", "CA", "AU"})
 OPTIONAL_ADDRESS_KEYS = (
     "address_line_2",
     "country",
@@ -364,16 +368,30 @@ def validate_limit_skip(limit: int, skip: int) -> tuple[int, int]:
 # Addresses ---------------------------------------------------------------
 
 
+def needs_state(country: object) -> bool:
+    """Whether an address in ``country`` must name a state or province.
+
+    Addresses in the countries of :data:`STATE_COUNTRIES`, and addresses
+    with no country (taken to be domestic), need one; elsewhere, as in
+    the United Kingdom, Germany or France, the state may be left blank.
+    """
+    if not isinstance(country, str) or not country.strip():
+        return True
+    return normalize_country(country) in STATE_COUNTRIES
+
+
 def missing_address_fields(address: Mapping[str, Any]) -> list[str]:
     """Return the required shipping address keys that have no value.
 
     A key counts as missing when it is absent, None, or a string of only
-    whitespace.  The keys come back in the order of
-    :data:`REQUIRED_ADDRESS_KEYS`.
+    whitespace; ``state`` only counts where :func:`needs_state` says so.
+    The keys come back in the order of :data:`REQUIRED_ADDRESS_KEYS`.
     """
     missing = []
     for key in REQUIRED_ADDRESS_KEYS:
         value = address.get(key)
+        if key == "state" and not needs_state(address.get("country")):
+            continue
         if value is None or (isinstance(value, str) and not value.strip()):
             missing.append(key)
     return missing
@@ -459,7 +477,8 @@ def validate_shipping_address(
     Raises:
         ShippingAddressError: the address is not a dict, has an unknown
             key, a value that is not a string, or a required key missing
-            or blank.  The field names the key.
+            or blank (``state`` may be blank outside
+            :data:`STATE_COUNTRIES`).  The field names the key.
         PhoneFormatError, DateFormatError: a campaign key is malformed.
     """
     allowed: tuple[str, ...] = REQUIRED_ADDRESS_KEYS + OPTIONAL_ADDRESS_KEYS
