@@ -1024,8 +1024,6 @@ def _raise_for(endpoint: str, response: Response) -> None:
     error = error_for_response(endpoint, response)
     if error is not None:
         raise error
-    if not 200 <= response.status < 300:  # pragma: no cover - mapped above
-        raise _unexpected(endpoint, response, None, "not a success")
 
 
 def parse_create_contact(response: Response) -> None:
