@@ -32,6 +32,7 @@ from amcards.core.errors import (
     SendOutcomeUnknownError,
     ServerError,
     TransportError,
+    UnexpectedResponseError,
     ValidationError,
 )
 from amcards.core.http import Request, Response, Timeout
@@ -867,7 +868,15 @@ class AMcardsClient:
                 method=request.method,
                 path=request.path,
             ) from exc
-        return self._parse(request, lambda: parsers.parse_token(response))
+        try:
+            return self._parse(request, lambda: parsers.parse_token(response))
+        except UnexpectedResponseError as exc:
+            raise OAuthTokenRefreshError(
+                f"the token answer was not understood: {exc}",
+                status=exc.status,
+                method=request.method,
+                path=request.path,
+            ) from exc
 
 
 # Helpers -----------------------------------------------------------------
