@@ -82,6 +82,7 @@ class Fault:
         if "kind" not in data:
             raise ValueError("a fault needs a 'kind'")
         retry_after = data.get("retry_after")
+        count = _optional_int(data.get("count"), "count")
         return cls(
             str(data["kind"]),
             status=_optional_int(data.get("status"), "status"),
@@ -90,7 +91,7 @@ class Fault:
             delay=float(data.get("delay", 0.0)),
             method=data.get("method"),
             path=data.get("path"),
-            count=_optional_int(data.get("count"), "count") or 1,
+            count=1 if count is None else count,
         )
 
     def matches(self, method: str, path: str) -> bool:
