@@ -20,7 +20,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 import attrs
@@ -50,6 +50,7 @@ from amcards.core.models import (
     Template,
     User,
 )
+from amcards.core.paging import walk_pages
 from amcards.core.retry import RetryPolicy
 from amcards.transports.base import Transport
 
@@ -414,6 +415,80 @@ class AMcardsClient:
         return self._parse(
             request,
             lambda: parsers.parse_count(response, "credit_transaction_count"),
+        )
+
+    # Walking whole listings ---------------------------------------------
+
+    def iter_cards(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = 100,
+        timeout: TimeoutArg = None,
+    ) -> Iterator[Card]:
+        """Yields every card that matches ``filters``, one page at a time.
+
+        See :func:`amcards.core.paging.walk_pages` for how a listing that
+        changes while it is walked is handled.
+        """
+        return walk_pages(
+            lambda limit, skip: self.cards(
+                limit, skip, filters, timeout=timeout
+            ),
+            page_size,
+            _by_id,
+        )
+
+    def iter_contacts(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = 100,
+        timeout: TimeoutArg = None,
+    ) -> Iterator[Contact]:
+        """Yields every contact that matches ``filters``, lazily."""
+        return walk_pages(
+            lambda limit, skip: self.contacts(
+                limit, skip, filters, timeout=timeout
+            ),
+            page_size,
+            _by_id,
+        )
+
+    def iter_templates(
+        self, *, page_size: int = 100, timeout: TimeoutArg = None
+    ) -> Iterator[Template]:
+        """Yields every template, lazily."""
+        return walk_pages(
+            lambda limit, skip: self.templates(limit, skip, timeout=timeout),
+            page_size,
+            _by_id,
+        )
+
+    def iter_campaigns(
+        self, *, page_size: int = 100, timeout: TimeoutArg = None
+    ) -> Iterator[Campaign]:
+        """Yields every drip campaign, lazily."""
+        return walk_pages(
+            lambda limit, skip: self.campaigns(limit, skip, timeout=timeout),
+            page_size,
+            _by_id,
+        )
+
+    def iter_credit_transactions(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = 100,
+        timeout: TimeoutArg = None,
+    ) -> Iterator[CreditTransaction]:
+        """Yields every credit transaction that matches ``filters``."""
+        return walk_pages(
+            lambda limit, skip: self.credit_transactions(
+                limit, skip, filters, timeout=timeout
+            ),
+            page_size,
+            _by_id,
         )
 
     # Contacts ----------------------------------------------------------
@@ -907,6 +982,12 @@ def card_cost(
         else user.international_postage_cost
     )
     return user.greeting_card_cost + postage + template.gifts_total
+
+
+def _by_id(
+    item: Card | Contact | Template | Campaign | CreditTransaction,
+) -> int:
+    return item.id
 
 
 def _utc_now() -> dt.datetime:
