@@ -38,6 +38,7 @@ from amcards.core.errors import (
 
 if TYPE_CHECKING:
     from amcards.client import AMcardsClient
+    from amcards.core.models import User
     from amcards.transports.fake import FakeAMcards
 
 __all__ = [
@@ -515,11 +516,28 @@ def _run_send_cards(args: argparse.Namespace) -> int:
 
     with _open_client(args) as client:
         # 2. Price the rows that passed.
-        total = _price(client, args, good, send_date)
+        pricing = _price(client, args, good, send_date)
+        total, balance = pricing.total, pricing.balance
+        if pricing.refused:
+            run.failed.extend(pricing.refused)
+            refused = {id(failed.recipient) for failed in pricing.refused}
+            good = [r for r in good if id(r) not in refused]
+            for failed in pricing.refused:
+                _say(f"  not sent {failed.recipient.label}: {failed.reason}")
+        if not good:
+            _say("No row can be sent.")
+            _print_summary(args, run, None)
+            return EXIT_NOT_ALL_SENT
         noun = "campaign" if campaign else "card"
         _say(
-            f"{_count(len(good), noun)} to send, about {format_cents(total)}."
+            f"{_count(len(good), noun)} to send, about "
+            f"{format_cents(total)}; your balance is {format_cents(balance)}."
         )
+        if balance < total:
+            _say(
+                "The balance is below the estimate: the service will refuse "
+                "sends once it runs out, and the run will stop there."
+            )
         if args.dry_run:
             _say("Dry run: nothing was sent.")
             run.not_sent = good
@@ -594,46 +612,43 @@ def _report_checks(
             _say(f"  warning {recipient.label}: {warning}")
 
 
+@dataclass
+class _Pricing:
+    """The estimate, the balance, and rows the service would not price."""
+
+    total: int
+    balance: int
+    refused: list[_Failed] = field(default_factory=list)
+
+
 def _price(
     client: AMcardsClient,
     args: argparse.Namespace,
     good: Sequence[csvinput.Recipient],
     send_date: str | None,
-) -> int:
-    """Estimate the total in cents, with as few requests as possible.
+) -> _Pricing:
+    """Estimate the total and read the balance, in cents.
 
-    A card's price depends only on whether it travels domestically, so
-    cards are priced from the user and the template (two requests).  A
-    campaign is priced by the service once per kind of row: domestic or
-    not, with a birthday or not.
+    This takes as few requests as possible.  A card's price depends only
+    on whether it travels domestically, so cards are priced from the user
+    and the template (two requests), the way ``send_card_cost`` prices
+    them.  A campaign is priced by the service once per kind of row:
+    domestic or not, with a birthday or not.  A row the service refuses
+    to price (HTTP 400) would be refused when sent too: it is set aside
+    and the next row of its kind is priced instead.
     """
     from amcards.client import card_cost
-    from amcards.core import validators
 
     try:
         user = client.user()
         if args.campaign is None:
             template = client.template(args.template)
             _say(f"Template {template.id}: {template.name}")
-            return sum(card_cost(user, template, r.address) for r in good)
-
+            costs = [card_cost(user, template, r.address) for r in good]
+            return _Pricing(sum(costs), user.credits)
         campaign = client.campaign(args.campaign)
         _say(f"Campaign {campaign.id}: {campaign.name}")
-        domestic = user.domestic_postage_countries
-        prices: dict[tuple[bool, bool], int] = {}
-        total = 0
-        for recipient in good:
-            country = recipient.address.get("country") or user.country
-            key = (
-                validators.is_domestic(country, domestic),
-                "birth_date" in recipient.address,
-            )
-            if key not in prices:
-                prices[key] = client.send_campaign_cost(
-                    args.campaign, recipient.address, send_date=send_date
-                )
-            total += prices[key]
-        return total
+        return _price_campaign(client, args, user, good, send_date)
     except ForbiddenTemplateError as exc:
         raise UsageError(
             f"template {args.template} is not in this account; list "
@@ -643,6 +658,38 @@ def _price(
         raise UsageError(
             f"campaign {args.campaign} is not in this account"
         ) from exc
+
+
+def _price_campaign(
+    client: AMcardsClient,
+    args: argparse.Namespace,
+    user: User,
+    good: Sequence[csvinput.Recipient],
+    send_date: str | None,
+) -> _Pricing:
+    from amcards.core import validators
+
+    pricing = _Pricing(0, user.credits)
+    prices: dict[tuple[bool, bool], int] = {}
+    for recipient in good:
+        country = recipient.address.get("country") or user.country
+        kind = (
+            validators.is_domestic(country, user.domestic_postage_countries),
+            "birth_date" in recipient.address,
+        )
+        if kind not in prices:
+            try:
+                prices[kind] = client.send_campaign_cost(
+                    args.campaign, recipient.address, send_date=send_date
+                )
+            except AMcardsException as exc:
+                if exc.status != 400:
+                    raise
+                reason = f"the service would not price it: {exc}"
+                pricing.refused.append(_Failed(recipient, reason))
+                continue
+        pricing.total += prices[kind]
+    return pricing
 
 
 def _confirm(
