@@ -18,6 +18,8 @@ with the client's builders and parsers.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from amcards.transports.fake.demo import (
     DEMO_ACCESS_TOKEN,
     DEMO_CAMPAIGN_ID,
@@ -47,6 +49,9 @@ from amcards.transports.fake.faults import Fault
 from amcards.transports.fake.service import FakeAMcards
 from amcards.transports.fake.transport import FakeTransport
 
+if TYPE_CHECKING:
+    from amcards.transports.fake.server import FakeServer
+
 __all__ = [
     "DEMO_ACCESS_TOKEN",
     "DEMO_CAMPAIGN_ID",
@@ -72,6 +77,16 @@ __all__ = [
     "OTHER_MAILING_ID",
     "OTHER_TEMPLATE_ID",
     "FakeAMcards",
+    "FakeServer",
     "FakeTransport",
     "Fault",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The server pulls in http.server; it is loaded only when asked for.
+    if name == "FakeServer":
+        from amcards.transports.fake.server import FakeServer
+
+        return FakeServer
+    raise AttributeError(name)

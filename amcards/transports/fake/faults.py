@@ -19,7 +19,8 @@ __all__ = ["FAULT_KINDS", "Fault", "FaultQueue"]
 #: ``status``: answer with ``status`` (optional ``retry_after`` header and
 #: ``body``) without handling the request.  ``html``: an HTML error page
 #: as a proxy in front of the service would send (status 502 unless
-#: given).  ``slow``: wait ``delay`` seconds, then handle the request.
+#: given).  ``slow``: handle the request at once but hold the answer back
+#: ``delay`` seconds.
 #: ``drop_before``: drop the connection without handling the request.
 #: ``drop_after``: handle the request (a send is committed), then drop the
 #: connection instead of answering.

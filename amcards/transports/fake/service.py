@@ -402,6 +402,72 @@ class FakeAMcards:
             if self._seed is not None and not empty:
                 self._seed(self)
 
+    def seed(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Add many objects at once (the control API's ``seed``).
+
+        ``data`` maps a section to a list of keyword arguments for the
+        matching ``add_*`` method: ``users``, ``access_tokens``,
+        ``oauth_clients``, ``refresh_tokens``, ``templates``,
+        ``quicksends``, ``campaigns``, ``cards``, ``contacts``,
+        ``mailings``, ``credit_transactions``; ``credits`` maps user ids
+        to balances.  Sections are applied in that order.  Either all of
+        it is added or, on the first error, none of it (ValueError).
+
+        Returns:
+            The new ids by section, for the sections that create objects.
+        """
+        unknown = set(data) - {*_SEED_SECTIONS, "credits"}
+        if unknown:
+            raise ValueError(f"unknown seed sections: {sorted(unknown)}")
+        with self._lock:
+            saved = copy.deepcopy(self._state)
+            try:
+                return self._seed_sections(data)
+            except (KeyError, TypeError, ValueError) as exc:
+                self._state = saved
+                raise ValueError(f"seed refused: {exc}") from exc
+
+    def _seed_sections(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        adders: dict[str, Callable[..., Any]] = {
+            "users": self.add_user,
+            "access_tokens": self._seed_access_token,
+            "oauth_clients": self.add_oauth_client,
+            "refresh_tokens": self.add_refresh_token,
+            "templates": self.add_template,
+            "quicksends": self._seed_quicksend,
+            "campaigns": self.add_campaign,
+            "cards": self.add_card,
+            "contacts": self.add_contact,
+            "mailings": self.add_mailing,
+            "credit_transactions": self.add_credit_transaction,
+        }
+        created: dict[str, Any] = {}
+        for section in _SEED_SECTIONS:
+            items = data.get(section, [])
+            if not isinstance(items, list):
+                raise ValueError(f"{section} must be a list of objects")
+            results = []
+            for item in items:
+                if not isinstance(item, dict):
+                    raise ValueError(f"{section} must be a list of objects")
+                results.append(adders[section](**item))
+            if section in _SEED_CREATES and items:
+                created[section] = results
+        for user_id, cents in dict(data.get("credits", {})).items():
+            self.set_credits(int(user_id), int(cents))
+        return created
+
+    def _seed_access_token(
+        self,
+        token: str,
+        user_id: int,
+        expires_at: dt.datetime | str | None = None,
+    ) -> None:
+        self.add_access_token(token, user_id, expires_at=expires_at)
+
+    def _seed_quicksend(self, **fields: Any) -> int:
+        return self.add_template(quicksend=True, **fields)
+
     def process_mailings(self) -> int:
         """Create the cards of every PROCESSING mailing; how many."""
         with self._lock:
@@ -1501,6 +1567,30 @@ _FIRST_IDS = {
     "contact": 1,
     "mailing": 1,
     "credittransaction": 1,
+}
+
+_SEED_SECTIONS = (
+    "users",
+    "access_tokens",
+    "oauth_clients",
+    "refresh_tokens",
+    "templates",
+    "quicksends",
+    "campaigns",
+    "cards",
+    "contacts",
+    "mailings",
+    "credit_transactions",
+)
+_SEED_CREATES = {
+    "users",
+    "templates",
+    "quicksends",
+    "campaigns",
+    "cards",
+    "contacts",
+    "mailings",
+    "credit_transactions",
 }
 
 _DRIP_DATES = {"birthday": "birth_date", "anniversary": "anniversary_date"}

@@ -93,15 +93,16 @@ class FakeTransport:
                 method=method,
                 path=path,
             )
+        # slow: the service does the work at once, the answer comes late
+        response = self.service.handle(request)
         limit = timeout.read if timeout is not None else None
         if limit is not None and fault.delay > limit:
             self._sleep(limit)
-            self.service.handle(request)
             raise ReadTimeoutError(
                 f"no answer within {limit} seconds", method=method, path=path
             )
         self._sleep(fault.delay)
-        return self.service.handle(request)
+        return response
 
 
 _HTML_PAGE = """<!DOCTYPE html>

@@ -1,0 +1,366 @@
+"""The fake service over real HTTP, on loopback only.
+
+:class:`FakeServer` runs a threaded HTTP/1.1 server (connections are kept
+alive) in a background thread and hands every request to a
+:class:`~amcards.transports.fake.FakeAMcards`.  Requests under
+``/__fake__/`` go to a small control API instead; it needs no bearer
+token and answers only peers on the loopback interface.
+
+Control API (JSON in, JSON out):
+
+``GET /__fake__/counters``
+    Requests seen by method and path, cards created, credits per user,
+    object counts.
+``POST /__fake__/reset``
+    Back to the starting state (the demo account when the service was
+    made by ``FakeAMcards.demo()``); ``{"empty": true}`` empties it.
+``POST /__fake__/seed``
+    Add objects; see :meth:`FakeAMcards.seed`.  Answers the new ids.
+``GET /__fake__/faults`` / ``POST /__fake__/faults`` /
+``DELETE /__fake__/faults``
+    List, queue (one fault object or ``{"faults": [...]}``) or clear
+    staged faults; see :mod:`amcards.transports.fake.faults`.
+``POST /__fake__/mailings/process``
+    Create the cards of mailings still PROCESSING.
+``POST /__fake__/settings``
+    ``{"hold_mailings": bool, "token_lifetime": seconds}``.
+``GET /__fake__/objects/<kind>/``
+    The stored wire objects of one kind (``?owner=<user id>``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import logging
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from amcards.core.http import Request, Response
+from amcards.transports.fake.faults import Fault
+from amcards.transports.fake.service import KINDS, FakeAMcards
+from amcards.transports.fake.transport import fault_response
+
+__all__ = ["CONTROL_PREFIX", "FakeServer"]
+
+CONTROL_PREFIX = "/__fake__/"
+
+logger = logging.getLogger(__name__)
+
+
+class FakeServer:
+    """Serve a fake AMcards service on loopback, in a background thread.
+
+    Args:
+        service: The service to serve; a fresh demo account when None.
+        host: A loopback address (``127.0.0.1``, ``::1`` or
+            ``localhost``); anything else is refused.
+        port: The port; 0 picks a free one (see :attr:`base_url`).
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`::
+
+        with FakeServer() as server:
+            client = AMcardsClient(DEMO_ACCESS_TOKEN,
+                                   base_url=server.base_url)
+    """
+
+    def __init__(
+        self,
+        service: FakeAMcards | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.service = service if service is not None else FakeAMcards.demo()
+        self.host = _loopback(host)
+        self.port = port
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT`` of the running server."""
+        if self._httpd is None:
+            raise RuntimeError("the fake server is not running")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def connection_count(self) -> int:
+        """How many TCP connections the server has accepted so far."""
+        return 0 if self._httpd is None else self._httpd.accepted
+
+    def start(self) -> FakeServer:
+        """Start serving; returns the server itself."""
+        if self._httpd is not None:
+            raise RuntimeError("the fake server is already running")
+        httpd = _HTTPServer(self.host, self.port, self.service)
+        self.port = httpd.server_address[1]
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"fake-amcards-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        logger.debug("fake AMcards server on %s", self.base_url)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every open connection."""
+        httpd, thread = self._httpd, self._thread
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.close_connections()
+        httpd.server_close()
+        if thread is not None:
+            thread.join()
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = self.base_url if self._httpd is not None else "stopped"
+        return f"<FakeServer {state}>"
+
+
+def _loopback(host: str) -> str:
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is None or not address.is_loopback:
+        raise ValueError(
+            f"the fake server listens on loopback only, not {host!r}"
+        )
+    return str(address)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, host: str, port: int, service: FakeAMcards) -> None:
+        if ":" in host:
+            self.address_family = socket.AF_INET6
+        self.service = service
+        self.accepted = 0
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__((host, port), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self.accepted += 1
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("fake server: " + format, *args)
+
+    # One request ---------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        parts = urlsplit(self.path)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        body = self._read_body()
+        if body is None:
+            return
+        request = Request(
+            self.command, parts.path, query, list(self.headers.items()), body
+        )
+        if parts.path.startswith(CONTROL_PREFIX):
+            self._write(self._control(request))
+            return
+        fault = self.server.service.faults.take(self.command, parts.path)
+        if fault is None:
+            self._write(self._handle(request))
+        elif fault.kind in ("status", "html"):
+            self._write(fault_response(fault))
+        elif fault.kind == "drop_before":
+            self._drop()
+        elif fault.kind == "drop_after":
+            self._handle(request)
+            self._drop()
+        else:  # slow: the work is done at once, the answer comes late
+            response = self._handle(request)
+            time.sleep(fault.delay)
+            self._write(response)
+
+    def _read_body(self) -> bytes | None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunks()
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return b""
+        if not length.isdigit():
+            self._write(_json(400, {"message": "bad Content-Length"}))
+            self.close_connection = True
+            return None
+        return self.rfile.read(int(length))
+
+    def _read_chunks(self) -> bytes:
+        data = bytearray()
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return bytes(data)
+            data += self.rfile.read(size)
+            self.rfile.readline()
+
+    def _handle(self, request: Request) -> Response:
+        try:
+            return self.server.service.handle(request)
+        except Exception as exc:  # a bug in the fake: say so, keep serving
+            logger.exception("the fake service failed")
+            return _json(500, {"message": f"the fake service failed: {exc}"})
+
+    def _write(self, response: Response) -> None:
+        try:
+            self.send_response(response.status)
+            for name, value in response.headers:
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+        except OSError:  # the client went away first
+            self.close_connection = True
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    # The control API -----------------------------------------------------
+
+    def _control(self, request: Request) -> Response:
+        peer = ipaddress.ip_address(self.client_address[0])
+        if not peer.is_loopback:
+            return _json(403, {"message": "loopback peers only"})
+        try:
+            return self._control_route(request)
+        except (KeyError, TypeError, ValueError) as exc:
+            return _json(400, {"message": str(exc)})
+
+    def _control_route(self, request: Request) -> Response:
+        service = self.server.service
+        route = (request.method, request.path[len(CONTROL_PREFIX) :])
+        if route == ("GET", "counters"):
+            return _json(200, service.counters())
+        if route == ("POST", "reset"):
+            data = _json_body(request)
+            service.reset(empty=bool(data.get("empty", False)))
+            return _json(200, {"reset": True})
+        if route == ("POST", "seed"):
+            return _json(200, {"ids": service.seed(_json_body(request))})
+        if route[1] == "faults":
+            return self._faults(request)
+        if route == ("POST", "mailings/process"):
+            created = service.process_mailings()
+            return _json(200, {"cards_created": created})
+        if route == ("POST", "settings"):
+            return _json(200, _settings(service, _json_body(request)))
+        if route[0] == "GET" and route[1].startswith("objects/"):
+            kind = route[1][len("objects/") :].strip("/")
+            if kind not in KINDS:
+                return _json(404, {"message": f"no kind {kind!r}"})
+            owner = dict(request.query).get("owner")
+            objects = service.objects(kind, int(owner) if owner else None)
+            return _json(200, {"objects": objects})
+        return _json(404, {"message": f"no control route {request.path}"})
+
+    def _faults(self, request: Request) -> Response:
+        queue = self.server.service.faults
+        if request.method == "GET":
+            pending = [fault.to_json() for fault in queue.pending()]
+            return _json(200, {"faults": pending})
+        if request.method == "DELETE":
+            cleared = len(queue.pending())
+            queue.clear()
+            return _json(200, {"cleared": cleared})
+        if request.method != "POST":
+            return _json(405, {"message": "GET, POST or DELETE"})
+        data = _json_body(request)
+        items = data.get("faults", [data])
+        if not isinstance(items, list):
+            raise ValueError("faults must be a list")
+        faults = [Fault.from_json(item) for item in items]
+        for fault in faults:
+            queue.add(fault)
+        return _json(200, {"queued": len(faults)})
+
+
+def _json(status: int, payload: Any) -> Response:
+    body = json.dumps(payload).encode("utf-8")
+    return Response(status, [("Content-Type", "application/json")], body)
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    if not request.body.strip():
+        return {}
+    data = json.loads(request.body)
+    if not isinstance(data, dict):
+        raise ValueError("the body must be a JSON object")
+    return data
+
+
+def _settings(service: FakeAMcards, data: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - {"hold_mailings", "token_lifetime"}
+    if unknown:
+        raise ValueError(f"unknown settings: {sorted(unknown)}")
+    if "hold_mailings" in data:
+        service.hold_mailings = bool(data["hold_mailings"])
+    if "token_lifetime" in data:
+        service.token_lifetime = int(data["token_lifetime"])
+    return {
+        "hold_mailings": service.hold_mailings,
+        "token_lifetime": service.token_lifetime,
+    }
