@@ -83,6 +83,10 @@ def format_cents(cents: int) -> str:
 
 # The command line --------------------------------------------------------
 
+_FIELD_LIST = textwrap.fill(
+    "Fields: " + ", ".join(csvinput.FIELD_ALIASES) + ".", width=74
+)
+
 SEND_CARDS_HELP = f"""\
 Mail one card (or start one drip campaign) per row of a CSV file.
 
@@ -92,8 +96,8 @@ case, spaces and punctuation; the usual spellings are known (First Name,
 Street Address, Address Line 1, MailingStreet, State/Region, Postal Code,
 Zip, Country/Region, Company, Record ID, Phone Number, Birthday...).  Use
 --map "Your Header=field" for any other spelling, or "Header=ignore" to
-leave a column out.  Fields: {", ".join(csvinput.FIELD_ALIASES)}.
-Columns that match no field are listed as ignored.
+leave a column out.  Columns that match no field are listed as ignored.
+{_FIELD_LIST}
 
 Every row is checked before anything is sent; a bad row is named with its
 line number and reason and is not sent.  Rules:
@@ -105,19 +109,23 @@ line number and reason and is not sent.  Rules:
   - a phone must be 10 digits, or 11 starting with 1, once spaces, dots,
     dashes, brackets and a leading + are removed.  With --template the
     phone is not sent, so a phone that does not fit (an international
-    number, say) is only a warning; with --campaign it is sent, so the row
-    is rejected;
-  - an address line over {csvinput.LONG_LINE} characters is a warning; the
-    row is still sent.
+    number, say) is only a warning; with --campaign it is sent, so the
+    row is rejected;
+  - an address line over {csvinput.LONG_LINE} characters is a warning; \
+the row is still sent.
 
-Then the cards are priced and you are asked to confirm on the terminal.
-Without a terminal nothing is sent unless --yes is given.  Ctrl-C stops
-after the current row and prints what was sent.
+Then the rows are priced and you are asked to confirm on the terminal.
+Without a terminal nothing is sent unless --yes is given.  One card is
+sent per row; a row the service refuses is reported and the rest go on,
+except after a refused token, a template or campaign not in the account,
+or too few credits, when the remaining rows are left unsent.  Ctrl-C
+stops after the current row and prints what was sent.
 
-The access token comes from ${TOKEN_ENV} (preferred: --token is visible
-to other users of this machine) or --token; the server from
-${BASE_URL_ENV} or --base-url (default {DEFAULT_BASE_URL}).  --fake uses
-the embedded fake service's demo account instead: nothing is posted.
+The access token comes from ${TOKEN_ENV} or --token (the variable
+is safer: other users of this machine can see command lines); the server
+from ${BASE_URL_ENV} or --base-url (default {DEFAULT_BASE_URL}).
+--fake uses the embedded fake service's demo account instead: nothing is
+posted.
 """
 
 EXIT_STATUS_HELP = f"""\

@@ -15,11 +15,16 @@ import pytest
 
 from amcards import cli, csvinput
 from amcards.client import AMcardsClient
-from amcards.core.errors import CardSendError, InsufficientCreditsError
+from amcards.core.errors import (
+    CardSendError,
+    InsufficientCreditsError,
+    SendOutcomeUnknownError,
+)
 from amcards.transports.fake import (
     DEMO_ACCESS_TOKEN,
     DEMO_CAMPAIGN_ID,
     FakeAMcards,
+    FakeServer,
     FakeTransport,
 )
 
@@ -691,6 +696,80 @@ def test_running_out_of_credits_stops_the_run(
     assert "sent: 1" in out
     assert "not sent: 3" in out
     assert "stopped because not enough credits" in out
+
+
+def test_a_lost_answer_is_reported_as_maybe_sent(
+    service: FakeAMcards,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    real_send = AMcardsClient.send_card
+
+    def lossy(self: AMcardsClient, *args: Any, **kw: Any) -> Any:
+        if args[2]["first_name"] == "Rosa":
+            raise SendOutcomeUnknownError("no answer came back")
+        return real_send(self, *args, **kw)
+
+    monkeypatch.setattr(AMcardsClient, "send_card", lossy)
+    status = cli.main(
+        ["send-cards", str(EXAMPLE), "--template", "1", "--fake", "--yes"]
+    )
+    out = capsys.readouterr().out
+    assert status == cli.EXIT_NOT_ALL_SENT
+    assert "line 2 (Rosa Delgado): no answer came back, so the card may" in out
+    assert "sent: 4" in out
+
+
+def test_map_option_end_to_end(
+    service: FakeAMcards, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(
+        tmp_path,
+        "Given,Family,Addr,Town,ST,PLZ,Land,Memo",
+        "Rosa,Delgado,48 Larkspur Lane,Springfield,IL,62704,US,vip",
+    )
+    maps = ["Given=first_name", "Family=last_name", "Addr=address_line_1"]
+    maps += ["Town=city", "ST=state", "PLZ=postal_code", "Land=country"]
+    options = [arg for item in maps for arg in ("--map", item)]
+    before = card_count(service)
+    status = cli.main(
+        ["send-cards", str(path), "--template=1", "--fake", "-y", *options]
+    )
+    err = capsys.readouterr().err
+    assert status == cli.EXIT_OK
+    assert card_count(service) == before + 1
+    assert "PLZ (postal code)" in err
+    assert "Ignored columns (not sent): 'Memo'." in err
+
+
+@pytest.mark.sockets
+def test_token_and_server_options_reach_a_real_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Against a fake server on loopback: the token from the environment
+    works, a wrong one is refused, and neither is ever printed."""
+    with FakeServer(FakeAMcards.demo()) as server:
+        monkeypatch.setenv(cli.TOKEN_ENV, DEMO_ACCESS_TOKEN)
+        monkeypatch.setenv(cli.BASE_URL_ENV, server.base_url)
+        assert cli.main(["templates"]) == cli.EXIT_OK
+        assert "Thank You" in capsys.readouterr().out
+
+        status = cli.main(
+            ["user", "--token", "wrong-sekrit", "--base-url", server.base_url]
+        )
+        out, err = capsys.readouterr()
+    assert status == cli.EXIT_NOT_ALL_SENT
+    assert "the access token was refused" in err
+    for secret in ("wrong-sekrit", DEMO_ACCESS_TOKEN):
+        assert secret not in out + err
+
+
+def test_a_server_that_is_not_a_url_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = cli.main(["user", "--token", "t", "--base-url", "amcards.com"])
+    assert status == cli.EXIT_USAGE
+    assert "not an http:// or https:// URL" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(
