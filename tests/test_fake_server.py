@@ -490,3 +490,28 @@ def test_the_client_runs_end_to_end_over_the_server(
         sent = client.send_card(1, "tests", dict(RALPH))
         assert sent.total_cost == 435
         assert client.card(sent.card_id).amount_charged == 435
+
+
+def test_python_m_serves_the_demo_until_interrupted() -> None:
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "amcards.transports.fake", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        base_url = first.rsplit(" ", 1)[1].strip()
+        assert base_url.startswith("http://127.0.0.1:")
+        pool = urllib3.PoolManager(retries=False, timeout=5.0)
+        response = pool.request(
+            "GET", base_url + "/.api/v1/user/", headers=AUTH
+        )
+        assert response.status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0

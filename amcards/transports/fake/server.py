@@ -30,23 +30,27 @@ Control API (JSON in, JSON out):
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import ipaddress
 import json
 import logging
 import socket
+import sys
 import threading
 import time
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from amcards.core.http import Request, Response
+from amcards.transports.fake.demo import DEMO_ACCESS_TOKEN
 from amcards.transports.fake.faults import Fault
 from amcards.transports.fake.service import KINDS, FakeAMcards
 from amcards.transports.fake.transport import fault_response
 
-__all__ = ["CONTROL_PREFIX", "FakeServer"]
+__all__ = ["CONTROL_PREFIX", "FakeServer", "main"]
 
 CONTROL_PREFIX = "/__fake__/"
 
@@ -364,3 +368,42 @@ def _settings(service: FakeAMcards, data: dict[str, Any]) -> dict[str, Any]:
         "hold_mailings": service.hold_mailings,
         "token_lifetime": service.token_lifetime,
     }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve the demo account until interrupted (``python -m ...fake``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m amcards.transports.fake",
+        description="Serve the fake AMcards service's demo account on "
+        "loopback. Nothing is ever mailed.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="a loopback address"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8765, help="0: any free port"
+    )
+    parser.add_argument(
+        "--hold-mailings",
+        action="store_true",
+        help="keep mailings PROCESSING until POST /__fake__/mailings/process",
+    )
+    args = parser.parse_args(argv)
+    service = FakeAMcards.demo(hold_mailings=args.hold_mailings)
+    try:
+        server = FakeServer(service, args.host, args.port).start()
+    except (OSError, ValueError) as exc:
+        print(f"cannot serve: {exc}", file=sys.stderr)
+        return 1
+    print(f"Fake AMcards service on {server.base_url}")
+    print(f"  access token: {DEMO_ACCESS_TOKEN}")
+    print(f"  control API:  {server.base_url}{CONTROL_PREFIX}counters")
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
