@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from amcards.core import validators
+from amcards.core.countries import to_alpha_2
 from amcards.core.errors import ValidationError
 
 __all__ = [
@@ -457,6 +458,11 @@ def check_record(
         )
 
     country = _country_code(values.get("country", ""))
+    if values.get("country") and to_alpha_2(values["country"]) is None:
+        warnings.append(
+            f"country {values['country']!r} is not a country name or code "
+            "this tool knows; it is sent as typed (check the spelling)"
+        )
     reasons.extend(_missing(values, country))
     reasons.extend(_postal_code_problems(values.get("postal_code"), country))
     warnings.extend(_long_lines(values))

@@ -415,6 +415,14 @@ def test_a_long_address_line_is_a_warning_not_a_rejection() -> None:
     assert "over 40" in result.warnings[0]
 
 
+def test_an_unknown_country_is_a_warning() -> None:
+    result = csvinput.check_record(record(country="Untied States"))
+    assert isinstance(result, csvinput.Recipient)
+    assert (
+        "country 'Untied States' is not a country name" in (result.warnings[0])
+    )
+
+
 def test_a_foreign_phone_warns_for_cards_and_rejects_for_campaigns() -> None:
     row = record(phone_number="+44 20 7946 0958")
     card = csvinput.check_record(row)
