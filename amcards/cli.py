@@ -550,7 +550,7 @@ def _run_send_cards(args: argparse.Namespace) -> int:
             _say("Dry run: nothing was sent.")
             run.not_sent = good
             _print_summary(args, run, total)
-            return EXIT_OK if not run.rejected else EXIT_NOT_ALL_SENT
+            return EXIT_NOT_ALL_SENT if run.rejected or run.failed else 0
 
         # 3. Ask, then send.
         refusal = _confirm(args, len(good), noun, total)
