@@ -460,6 +460,8 @@ def test_drop_before_closes_without_handling(server: FakeServer) -> None:
         send_card(server)
     assert server.service.cards_created == 0
     assert server.service.credits(DEMO_USER_ID) == DEMO_CREDITS
+    seen = server.service.requests_seen
+    assert seen == {"POST /cards/open-card-form-oa/": 1}
 
 
 def test_drop_after_commits_the_send_then_closes(server: FakeServer) -> None:
@@ -469,6 +471,8 @@ def test_drop_after_commits_the_send_then_closes(server: FakeServer) -> None:
         send_card(server)
     assert server.service.cards_created == 1
     assert server.service.credits(DEMO_USER_ID) == DEMO_CREDITS - 435
+    seen = server.service.requests_seen
+    assert seen == {"POST /cards/open-card-form-oa/": 1}
 
 
 def test_a_dropped_connection_shows_as_a_protocol_error_in_urllib3(

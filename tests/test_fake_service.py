@@ -1189,7 +1189,7 @@ def test_a_status_fault_answers_instead_of_the_service(
     response = transport.send(user_request())
     assert response.status == 429
     assert response.header("Retry-After") == "3"
-    assert fake.request_count == 0
+    assert fake.requests_seen == {"GET /.api/v1/user/": 1}
     assert transport.send(user_request()).status == 200
 
 
@@ -1218,6 +1218,7 @@ def test_drop_before_loses_the_request(fake: FakeAMcards) -> None:
     with pytest.raises(ConnectionLostError):
         FakeTransport(fake).send(card_request())
     assert fake.cards_created == 0
+    assert fake.requests_seen == {"POST /cards/open-card-form-oa/": 1}
 
 
 def test_drop_after_commits_the_send_then_loses_the_answer(

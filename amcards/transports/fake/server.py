@@ -221,7 +221,7 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith(CONTROL_PREFIX):
             self._write(self._control(request))
             return
-        fault = self.server.service.faults.take(self.command, parts.path)
+        fault = self.server.service.take_fault(self.command, parts.path)
         if fault is None:
             self._write(self._handle(request))
         elif fault.kind in ("status", "html"):

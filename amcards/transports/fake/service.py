@@ -341,7 +341,11 @@ class FakeAMcards:
 
     @property
     def requests_seen(self) -> dict[str, int]:
-        """How many requests arrived, keyed ``"METHOD /path/"``."""
+        """How many requests arrived, keyed ``"METHOD /path/"``.
+
+        Requests answered by a staged fault count too; the control API's
+        do not.
+        """
         with self._lock:
             return dict(self._state.requests)
 
@@ -476,6 +480,20 @@ class FakeAMcards:
     def add_fault(self, fault: Fault) -> None:
         """Queue a fault for the transports (see :mod:`.faults`)."""
         self.faults.add(fault)
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        """The staged fault for a request arriving now, if any.
+
+        Transports call this before :meth:`handle`.  A request that a
+        fault keeps from the service (``status``, ``html``,
+        ``drop_before``) still counts in :attr:`requests_seen`: it did
+        arrive.
+        """
+        fault = self.faults.take(method, path)
+        if fault is not None and fault.kind in _UNHANDLED_FAULTS:
+            with self._lock:
+                self._state.requests[f"{method} {path}"] += 1
+        return fault
 
     # Seeding ------------------------------------------------------------
 
@@ -1568,6 +1586,8 @@ _FIRST_IDS = {
     "mailing": 1,
     "credittransaction": 1,
 }
+
+_UNHANDLED_FAULTS = ("status", "html", "drop_before")
 
 _SEED_SECTIONS = (
     "users",

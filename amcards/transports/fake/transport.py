@@ -55,7 +55,7 @@ class FakeTransport:
         """Hand ``request`` to the service and return its answer."""
         with self._lock:
             self._requests.append(request)
-        fault = self.service.faults.take(request.method, request.path)
+        fault = self.service.take_fault(request.method, request.path)
         if fault is None:
             return self.service.handle(request)
         return self._with_fault(fault, request, timeout)
