@@ -6,9 +6,10 @@ along, so the next page may start with items already seen.  The walk
 therefore asks for the next offset as the current one plus what actually
 came back, stops only at an empty page (whatever ``total_count`` said,
 and even after a short page, since a server may cap the page size), and
-drops items whose key it met in the last two pages.  Remembering only
-two pages keeps memory flat however long the listing is; an item pushed
-back further than that between two requests would be yielded twice.
+drops items whose key is among the last two pages' worth of keys it met.
+Remembering only that many keeps memory flat however long the listing
+is; an item pushed back further than that between two requests would be
+yielded twice.
 """
 
 from __future__ import annotations
@@ -41,18 +42,17 @@ def walk_pages(
         raise TypeError("page_size must be an int")
     if page_size < 1:
         raise ValueError(f"page_size must be at least 1, got {page_size}")
-    recent: deque[set[Hashable]] = deque(maxlen=2)
+    recent: deque[Hashable] = deque(maxlen=2 * page_size)
     offset = start
     while True:
         page = fetch(page_size, offset)
         if not page:
             return
-        seen_before: set[Hashable] = set().union(*recent)
-        keys: set[Hashable] = set()
+        seen = set(recent)
         for item in page:
             item_key = key(item)
-            if item_key not in seen_before and item_key not in keys:
+            if item_key not in seen:
                 yield item
-            keys.add(item_key)
-        recent.append(keys)
+                seen.add(item_key)
+            recent.append(item_key)
         offset += len(page)

@@ -157,7 +157,7 @@ class RetryPolicy:
         """
         _check_attempt(attempt)
         _check_random(random)
-        exponent = min(attempt - 1, 64)
+        exponent = min(attempt - 1, 1000)
         full = min(self.backoff_base * 2.0**exponent, self.backoff_max)
         return full * (1.0 - self.jitter * random)
 
