@@ -482,13 +482,6 @@ def test_each_bad_row_of_the_shared_export_is_named_with_its_reason() -> None:
 # send-cards --------------------------------------------------------------
 
 
-# Rows of the shared export with no state, in countries without states
-# (United Kingdom, Germany, France).  The CLI and the validators accept
-# them; the fake service, following the HTTP contract's list of required
-# keys, refuses a send without a state (HTTP 400).
-# XXX: the two disagree; test_rows_without_a_state_abroad_are_all_sent
-# shows it and passes once they agree.
-STATELESS_ABROAD = {5, 16, 20}
 SHARED_GOOD_ROWS = 25
 
 
@@ -512,8 +505,8 @@ def test_send_cards_on_the_shared_export_sends_each_good_row_once(
 
     assert status == cli.EXIT_NOT_ALL_SENT
     assert [r["line"] for r in summary["rejected"]] == list(SHARED_REJECTIONS)
-    assert len(sent_lines) + len(failed_lines) == SHARED_GOOD_ROWS
-    assert failed_lines <= STATELESS_ABROAD
+    assert len(sent_lines) == SHARED_GOOD_ROWS
+    assert failed_lines == set()
     assert card_count(service) == before + len(sent_lines)
     assert all(len(s["card_ids"]) == 1 for s in summary["sent"])
     assert summary["not_sent"] == []
@@ -538,15 +531,10 @@ def test_send_cards_on_the_shared_export_reports_in_words(
 
 
 @needs_shared_csv
-@pytest.mark.xfail(
-    reason="the fake service requires a state in every country; the "
-    "validators and the CLI require one only in the US, Canada and "
-    "Australia",
-    strict=False,
-)
 def test_rows_without_a_state_abroad_are_all_sent(
     service: FakeAMcards, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The UK, German and French rows, which have no state, are sent."""
     before = card_count(service)
     send_shared_export("--template", "1")
     assert "failed: 0" in capsys.readouterr().out
@@ -820,8 +808,8 @@ def test_campaign_sends_one_drip_per_row(
     summary = json.loads(out)
     failed_lines = {f["line"] for f in summary["failed"]}
     assert status == cli.EXIT_NOT_ALL_SENT
-    assert len(summary["sent"]) + len(failed_lines) == SHARED_GOOD_ROWS
-    assert failed_lines <= STATELESS_ABROAD
+    assert len(summary["sent"]) == SHARED_GOOD_ROWS
+    assert failed_lines == set()
     assert all(s["mailing_id"] is not None for s in summary["sent"])
     assert "Campaign 21" in err
     assert "campaigns to send, about $" in err

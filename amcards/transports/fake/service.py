@@ -985,7 +985,7 @@ class FakeAMcards:
         if int(match.group(1)) != _user_id(user):
             raise Refusal(403, "Contacts can only be created for yourself.")
         values = {key: wire.text(body.get(key), key) or "" for key in allowed}
-        missing = [key for key in CONTACT_REQUIRED if not values[key]]
+        missing = wire.missing_address_keys(values)
         if missing:
             raise bad_request(
                 f"Missing required field(s): {', '.join(missing)}."
@@ -1521,7 +1521,7 @@ class FakeAMcards:
             "ship_to_last_name": address["last_name"],
             "ship_to_line_1": address["address_line_1"],
             "ship_to_city": address["city"],
-            "ship_to_state": address["state"],
+            "ship_to_state": address.get("state", ""),
             "ship_to_postal": address["postal_code"],
             "ship_to_country": address.get("country") or own["country"],
             "ship_to_organization": address.get("organization", ""),

@@ -224,6 +224,37 @@ def check_phone(value: str, field: str) -> str:
     raise bad_request(f"{field} must have 10 digits (or 11 starting with 1).")
 
 
+# Countries whose addresses name a state or province, as people write
+# them; elsewhere (the United Kingdom, Germany, France...) the state may
+# be left out.  An address with no country counts as domestic (US).
+STATE_COUNTRIES = frozenset(
+    {
+        "",
+        "us",
+        "usa",
+        "united states",
+        "united states of america",
+        "ca",
+        "can",
+        "canada",
+        "au",
+        "aus",
+        "australia",
+    }
+)
+
+
+def missing_address_keys(address: Mapping[str, str]) -> list[str]:
+    """The required address keys ``address`` lacks or leaves empty."""
+    country = address.get("country", "").replace(".", "").strip().lower()
+    return [
+        key
+        for key in SHIPPING_REQUIRED
+        if not address.get(key)
+        and (key != "state" or country in STATE_COUNTRIES)
+    ]
+
+
 def read_address(
     data: Mapping[str, Any],
     keys: Iterable[str],
@@ -239,7 +270,7 @@ def read_address(
         value = text(data.get(key), f"{where}{key}")
         if value:
             address[key] = value
-    missing = [key for key in SHIPPING_REQUIRED if key not in address]
+    missing = missing_address_keys(address)
     if missing:
         names = ", ".join(f"{where}{key}" for key in missing)
         raise bad_request(f"Missing required address field(s): {names}.")
