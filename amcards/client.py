@@ -152,7 +152,10 @@ class AMcardsClient:
             reaches the caller.
         base_url: The AMcards server; links on models follow it.
         transport: Where requests go; a urllib3 connection pool by default.
-        timeout: Connect and read timeouts (a :class:`Timeout` or seconds).
+        timeout: Connect and read timeouts for every call (a
+            :class:`Timeout` or seconds).  When None, the transport's own
+            apply (5 s to connect and 30 s to read for the default one).
+            Each method also takes ``timeout=`` for that call alone.
         retry: The retry policy; see :class:`amcards.core.retry.RetryPolicy`.
         sleep: How to wait between attempts (injectable for tests).
         clock: Returns the current time as an aware datetime (for token
@@ -169,7 +172,7 @@ class AMcardsClient:
         *,
         base_url: str = DEFAULT_BASE_URL,
         transport: Transport | None = None,
-        timeout: Timeout | float = DEFAULT_TIMEOUT,
+        timeout: Timeout | float | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], dt.datetime] | None = None,
@@ -178,7 +181,7 @@ class AMcardsClient:
         self._tokens = _read_oauth_config(access_token, oauth_config)
         self._callback = callback
         self._base_url = _check_base_url(base_url)
-        self._timeout = _as_timeout(timeout) or DEFAULT_TIMEOUT
+        self._timeout = _as_timeout(timeout)
         self._retry = retry if retry is not None else RetryPolicy()
         self._sleep = sleep
         self._clock = clock or _utc_now
@@ -189,7 +192,9 @@ class AMcardsClient:
                 Urllib3Transport,
             )
 
-            transport = Urllib3Transport(timeout=self._timeout)
+            transport = Urllib3Transport(
+                timeout=self._timeout or DEFAULT_TIMEOUT
+            )
         self._transport = transport
 
     # Housekeeping ------------------------------------------------------
