@@ -178,7 +178,28 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show your account: credits, prices, return address.",
     )
     user.set_defaults(run=_run_user)
+    _add_fake_server(commands)
     return parser
+
+
+def _add_fake_server(commands: Any) -> None:
+    # Listed here for --help only: main() hands the command line to the
+    # fake server's own parser, so that other commands never load it.
+    commands.add_parser(
+        "fake-server",
+        add_help=False,
+        help="serve the fake AMcards demo account over HTTP on loopback "
+        "(see 'amcards fake-server --help')",
+    )
+
+
+def _run_fake_server(argv: Sequence[str]) -> int:
+    from amcards.transports.fake.server import main as serve
+
+    try:
+        return serve(argv, prog="amcards fake-server")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
 
 def _add_send_cards(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -254,9 +275,12 @@ def _add_listing(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``amcards`` command; returns the exit status."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["fake-server"]:
+        return _run_fake_server(words[1:])
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.command is None:

@@ -35,6 +35,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import signal
 import socket
 import sys
 import threading
@@ -45,12 +46,24 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from amcards.core.http import Request, Response
-from amcards.transports.fake.demo import DEMO_ACCESS_TOKEN
+from amcards.transports.fake.demo import (
+    DEMO_ACCESS_TOKEN,
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_REFRESH_TOKEN,
+)
 from amcards.transports.fake.faults import Fault
 from amcards.transports.fake.service import KINDS, FakeAMcards
 from amcards.transports.fake.transport import fault_response
 
-__all__ = ["CONTROL_PREFIX", "FakeServer", "main"]
+__all__ = [
+    "CONTROL_PREFIX",
+    "FakeServer",
+    "add_arguments",
+    "connection_settings",
+    "main",
+    "serve",
+]
 
 CONTROL_PREFIX = "/__fake__/"
 
@@ -370,40 +383,85 @@ def _settings(service: FakeAMcards, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Serve the demo account until interrupted (``python -m ...fake``)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m amcards.transports.fake",
-        description="Serve the fake AMcards service's demo account on "
-        "loopback. Nothing is ever mailed.",
-    )
+def connection_settings(base_url: str) -> list[tuple[str, str]]:
+    """What a client needs to reach the demo account, as NAME, value."""
+    return [
+        ("AMCARDS_BASE_URL", base_url),
+        ("AMCARDS_ACCESS_TOKEN", DEMO_ACCESS_TOKEN),
+        ("AMCARDS_REFRESH_TOKEN", DEMO_REFRESH_TOKEN),
+        ("AMCARDS_CLIENT_ID", DEMO_CLIENT_ID),
+        ("AMCARDS_CLIENT_SECRET", DEMO_CLIENT_SECRET),
+    ]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the serving command."""
     parser.add_argument(
         "--host", default="127.0.0.1", help="a loopback address"
     )
     parser.add_argument(
-        "--port", type=int, default=8765, help="0: any free port"
+        "--port",
+        type=int,
+        default=8765,
+        help="port to listen on (default: 8765; 0 picks a free one)",
     )
     parser.add_argument(
         "--hold-mailings",
         action="store_true",
         help="keep mailings PROCESSING until POST /__fake__/mailings/process",
     )
-    args = parser.parse_args(argv)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve the demo account until interrupted or terminated.
+
+    Standard output gets one ``NAME=value`` line per setting a client
+    needs (see :func:`connection_settings`); notes for people go to
+    standard error.
+    """
     service = FakeAMcards.demo(hold_mailings=args.hold_mailings)
     try:
         server = FakeServer(service, args.host, args.port).start()
     except (OSError, ValueError) as exc:
         print(f"cannot serve: {exc}", file=sys.stderr)
         return 1
-    print(f"Fake AMcards service on {server.base_url}")
-    print(f"  access token: {DEMO_ACCESS_TOKEN}")
-    print(f"  control API:  {server.base_url}{CONTROL_PREFIX}counters")
-    print("Press Ctrl-C to stop.", flush=True)
+    stop = threading.Event()
+    with contextlib.suppress(ValueError):
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for name, value in connection_settings(server.base_url):
+        print(f"{name}={value}")
+    sys.stdout.flush()
+    print(
+        "Fake AMcards service (nothing is ever mailed); control API at "
+        f"{server.base_url}{CONTROL_PREFIX}counters. Ctrl-C stops it.",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
-        while True:
-            time.sleep(3600)
+        while not stop.wait(0.5):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
     return 0
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    prog: str = "python -m amcards.transports.fake",
+) -> int:
+    """Serve the demo account until interrupted or terminated.
+
+    This is ``amcards fake-server`` and ``python -m
+    amcards.transports.fake``.
+    """
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Serve the fake AMcards service's demo account over "
+        "HTTP on loopback, for tests in any language. Prints one "
+        "NAME=value line per setting a client needs, then serves until "
+        "Ctrl-C. Nothing is ever mailed.",
+    )
+    add_arguments(parser)
+    return serve(parser.parse_args(argv))
