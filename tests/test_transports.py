@@ -10,22 +10,12 @@ from servers import EchoServer, EchoTransport, echo_app
 from transport_suite import TransportSuite
 
 from amcards.core.http import Request, Response, Timeout
+from amcards.transports import fake
 from amcards.transports.base import Transport
 from amcards.transports.recorded import RecordingTransport, ReplayTransport
 from amcards.transports.urllib3_transport import Urllib3Transport
 
 FAST = Timeout(connect=2.0, read=5.0)
-
-try:
-    from amcards.transports import fake
-except ImportError:  # the fake service is optional here
-    fake = None  # type: ignore[assignment]
-needs_fake_transport = pytest.mark.skipif(
-    not hasattr(fake, "FakeTransport"), reason="no FakeTransport yet"
-)
-needs_fake_server = pytest.mark.skipif(
-    not hasattr(fake, "FakeServer"), reason="no FakeServer yet"
-)
 
 
 def echo_service():
@@ -36,6 +26,12 @@ def echo_service():
             return echo_app(request)
 
     return EchoService()
+
+
+@pytest.fixture(scope="module")
+def fake_server():
+    with fake.FakeServer(echo_service()) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +135,6 @@ class TestReplayTransport(TransportSuite):
         return echo_server.base_url
 
 
-@needs_fake_transport
 class TestFakeTransport(TransportSuite):
     """The fake service's in-memory transport, serving the echo app."""
 
@@ -153,15 +148,9 @@ class TestFakeTransport(TransportSuite):
         return ""
 
 
-@needs_fake_server
 @pytest.mark.sockets
 class TestUrllib3OverFakeServer(TransportSuite):
     """urllib3 against the fake service's loopback HTTP server."""
-
-    @pytest.fixture(scope="class")
-    def fake_server(self):
-        with fake.FakeServer(echo_service()) as server:
-            yield server
 
     @pytest.fixture
     def transport(self):
