@@ -40,6 +40,7 @@ __all__ = [
     "ReadTimeoutError",
     "ReplayMismatchError",
     "ReturnAddressError",
+    "SendInProgressError",
     "SendOutcomeUnknownError",
     "ServerError",
     "ShippingAddressError",
@@ -245,6 +246,30 @@ class SendOutcomeUnknownError(AMcardsException):
         super().__init__(*args, **kw)
         self.endpoint = endpoint
         self.sent = dict(sent) if sent else {}
+
+
+class SendInProgressError(AMcardsException):
+    """Another process or thread is sending under the same ledger key.
+
+    Raised by the send ledger instead of waiting, so two senders never
+    both mail the same card.  ``key`` is the ledger key; ``owner`` says
+    who holds it (``host``, process id and thread) and ``since`` when it
+    was claimed (ISO 8601 text).  Try again once that send has finished,
+    or after the claim goes stale.
+    """
+
+    def __init__(
+        self,
+        *args: object,
+        key: str | None = None,
+        owner: str | None = None,
+        since: str | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.key = key
+        self.owner = owner
+        self.since = since
 
 
 class ReplayMismatchError(AMcardsException):

@@ -1,0 +1,1234 @@
+"""A send ledger: every intended send is written down before it goes out.
+
+How it works
+------------
+Each send has a key: the caller's ``idempotency_key``, or one derived
+from what is sent (:func:`derive_key`).  Before the request leaves, the
+sender *claims* the key with :meth:`SendLedger.claim`, which commits a
+``pending`` row to an SQLite file in its own transaction, so the intent
+is on disk before a byte is sent.  When the answer comes the sender
+records the outcome: :meth:`~SendLedger.mark_sent` with the ids the
+service gave, :meth:`~SendLedger.mark_refused` with the error, or
+:meth:`~SendLedger.mark_unknown` when the answer was lost.  A claim finds
+one of five situations:
+
+* no row, or a ``refused`` one: the key becomes ``pending`` for this
+  sender and :meth:`~SendLedger.claim` returns None: go ahead and send;
+* ``sent``: the entry comes back with its stored result; return that
+  result and send nothing;
+* ``unknown``: the entry comes back; call :meth:`~SendLedger.reconcile`,
+  which looks the card up, before anything is sent again;
+* ``pending``, held by a live sender: :class:`SendInProgressError`;
+* ``pending``, left behind by a sender that died (its process is gone,
+  or the claim is older than ``stale_after``): the entry turns
+  ``unknown`` and comes back, as above.
+
+:func:`send_card_once` runs the whole protocol for one card.
+
+Guarantees
+----------
+* At most one sender holds a key at a time, across threads and processes
+  sharing the file: a claim reads and writes inside one ``BEGIN
+  IMMEDIATE`` transaction, which SQLite serialises.  The loser gets
+  :class:`SendInProgressError` at once rather than waiting, so a batch
+  can move on and come back.
+* A key recorded as ``sent`` is never sent again through the ledger, and
+  the earlier result is returned without a request.
+* A key whose outcome is ``unknown`` is never sent again before it has
+  been looked up.
+* What reached the disk survives a crash of the process (``synchronous =
+  FULL`` in WAL mode): a claim is committed before the request goes out.
+
+Limits
+------
+* The ledger can only be as right as the lookup in
+  :meth:`~SendLedger.reconcile`.  A card found there proves the send
+  went through.  Absence proves nothing by itself: the card may not be
+  listed yet, may sit beyond the most recent ``lookup_limit`` cards, or
+  may no longer match (a renamed template).  So absence is trusted only
+  once ``settle_after`` seconds have passed since the last attempt, and
+  is then taken as "not sent": the entry becomes re-claimable, and if
+  the card did exist after all, sending again mails it twice.
+* Only ``card`` entries can be looked up.  Multi-card sends (``cards``,
+  ``campaign``, ``campaign_multi``) whose outcome is unknown stay
+  ``unknown`` until someone checks by hand and calls
+  :meth:`~SendLedger.mark_sent` or :meth:`~SendLedger.mark_refused`.
+* "The owner's process is gone" can only be seen on the same host (by
+  process id, on POSIX).  Elsewhere a dead sender's claim is taken over
+  once it is ``stale_after`` seconds old; a sender still working after
+  that long may then race a reconciler.
+* SQLite's locks need a local file system; do not share the file over a
+  network share.
+* Sends made without the ledger are invisible to it, except through the
+  lookup in :meth:`~SendLedger.reconcile`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import socket
+import sqlite3
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from amcards.core import validators
+from amcards.core.errors import (
+    AMcardsException,
+    OAuthTokenRefreshError,
+    SendInProgressError,
+    SendOutcomeUnknownError,
+    TransportError,
+    ValidationError,
+)
+from amcards.core.http import Timeout
+from amcards.core.models import DEFAULT_BASE_URL, Card, CardResponse
+
+if TYPE_CHECKING:
+    from amcards.client import AMcardsClient
+
+__all__ = [
+    "DEFAULT_LOOKUP_LIMIT",
+    "DEFAULT_SETTLE_AFTER",
+    "DEFAULT_STALE_AFTER",
+    "KEY_VERSION",
+    "KINDS",
+    "STATES",
+    "Entry",
+    "Kind",
+    "SendLedger",
+    "State",
+    "card_key",
+    "card_request",
+    "card_response",
+    "card_result",
+    "check_key",
+    "derive_key",
+    "is_refusal",
+    "send_card_once",
+]
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["card", "cards", "campaign", "campaign_multi"]
+State = Literal["pending", "sent", "refused", "unknown"]
+
+#: What a ledger entry can record: one card, one batch of cards, one
+#: drip campaign to one recipient, or one campaign to many contacts.
+KINDS: tuple[Kind, ...] = ("card", "cards", "campaign", "campaign_multi")
+#: The states of an entry.  ``refused`` means "known not to have been
+#: sent" (the service refused it, or a lookup settled that no card
+#: exists); such a key may be claimed again.
+STATES: tuple[State, ...] = ("pending", "sent", "refused", "unknown")
+
+#: A pending claim this many seconds old is taken as abandoned.
+DEFAULT_STALE_AFTER = 600.0
+#: Absence of a card is trusted this many seconds after the last attempt.
+DEFAULT_SETTLE_AFTER = 60.0
+#: How many recent cards :meth:`SendLedger.reconcile` looks through.
+DEFAULT_LOOKUP_LIMIT = 100
+#: Part of every derived key; a change to the derivation bumps it, so
+#: keys derived by an older version never match new ones by accident.
+KEY_VERSION = 1
+
+_HOST = socket.gethostname()
+_ERROR_LIMIT = 1000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sends (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL
+        CHECK (kind IN ('card', 'cards', 'campaign', 'campaign_multi')),
+    state TEXT NOT NULL
+        CHECK (state IN ('pending', 'sent', 'refused', 'unknown')),
+    request TEXT NOT NULL,
+    result TEXT,
+    error TEXT,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    owner_host TEXT,
+    owner_pid INTEGER,
+    owner_thread INTEGER,
+    revision INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS sends_by_state ON sends (state);
+"""
+
+_COLUMNS = (
+    "key, kind, state, request, result, error, created, updated, "
+    "attempts, owner_host, owner_pid, owner_thread, revision"
+)
+
+
+@attrs.frozen
+class Entry:
+    """One row of the ledger: a send, what was sent and how it ended.
+
+    Attributes:
+        key: The idempotency key.
+        kind: One of :data:`KINDS`.
+        state: One of :data:`STATES`.
+        request: What was (or is about to be) sent, as JSON values; never
+            a token.
+        result: What the service answered for a ``sent`` entry (ids,
+            cost...), else None.
+        error: Why the entry is ``refused`` or ``unknown``, else None.
+        created: When the key was first claimed (aware, UTC).
+        updated: When the entry last changed (aware, UTC).
+        attempts: How many claims of this key led to a send.
+        owner_host, owner_pid, owner_thread: Who made the last claim.
+        revision: Grows by one with every change of the row.
+    """
+
+    key: str
+    kind: Kind
+    state: State
+    request: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    created: dt.datetime
+    updated: dt.datetime
+    attempts: int
+    owner_host: str | None = None
+    owner_pid: int | None = None
+    owner_thread: int | None = None
+    revision: int = 0
+
+    @property
+    def owner(self) -> str:
+        """Who made the last claim, as ``host pid N thread N``."""
+        return (
+            f"{self.owner_host} pid {self.owner_pid} "
+            f"thread {self.owner_thread}"
+        )
+
+
+class SendLedger:
+    """The send ledger, kept in an SQLite file.
+
+    Args:
+        path: The database file; created with its table when missing.
+        timeout: Seconds to wait for another connection's lock before
+            giving up with :class:`sqlite3.OperationalError`.
+        stale_after: Seconds after which a ``pending`` claim is taken as
+            abandoned by a sender that died.
+        settle_after: Seconds after the last attempt before
+            :meth:`reconcile` trusts that a card it cannot find was not
+            sent.
+        clock: Returns the current time in seconds since the epoch.
+
+    One ledger may be shared by the threads of a process (a lock guards
+    its one connection), and any number of processes may open the same
+    file.  A process forked with an open ledger opens its own connection
+    on first use.  Use it as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        stale_after: float = DEFAULT_STALE_AFTER,
+        settle_after: float = DEFAULT_SETTLE_AFTER,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = os.fspath(path)
+        self.stale_after = float(stale_after)
+        self.settle_after = float(settle_after)
+        self._timeout = float(timeout)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = os.getpid()
+        self._closed = False
+        self._connection()
+
+    # Housekeeping ------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database connection; the ledger cannot be used after."""
+        with self._lock:
+            self._closed = True
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> SendLedger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<SendLedger {self.path}>"
+
+    # Claiming and recording outcomes -----------------------------------
+
+    def claim(
+        self, key: str, kind: Kind, request: Mapping[str, Any]
+    ) -> Entry | None:
+        """Record that ``request`` is about to be sent under ``key``.
+
+        Returns None when the caller now holds the key and should send.
+        Returns the existing entry when the key is ``sent`` (return its
+        result, send nothing) or ``unknown`` (call :meth:`reconcile`
+        first); a ``pending`` claim left by a sender that died is turned
+        ``unknown`` and returned.
+
+        Raises:
+            SendInProgressError: a live sender holds the key.
+            ValidationError: ``key``, ``kind`` or ``request`` is not
+                acceptable, or the key already stands for a different
+                send (field ``idempotency_key``; only the names of the
+                differing parts are given).
+        """
+        key = check_key(key)
+        kind = _check_kind(kind)
+        request_json = _to_json(request, "request")
+        with self._write() as conn:
+            entry = self._select(conn, key)
+            if entry is None:
+                self._insert(conn, key, kind, request_json)
+                return None
+            if entry.state == "refused":
+                self._reclaim(conn, entry, kind, request_json)
+                return None
+            _check_same_send(entry, kind, json.loads(request_json))
+            if entry.state == "pending":
+                if not self.is_stale(entry):
+                    raise _in_progress(entry)
+                return self._abandon(conn, entry)
+            return entry
+
+    def mark_sent(self, key: str, result: Mapping[str, Any]) -> Entry:
+        """Record that the send under ``key`` went through.
+
+        ``result`` holds what the service answered (ids, cost...).  A key
+        already ``sent`` keeps its first result; a different second one
+        is logged as a warning.
+
+        Raises:
+            KeyError: the ledger holds no such key.
+        """
+        result_json = _to_json(result, "result")
+        with self._write() as conn:
+            entry = self._require(conn, key)
+            if entry.state == "sent":
+                if entry.result != json.loads(result_json):
+                    log.warning(
+                        "Ledger key %s was already recorded as sent with "
+                        "another result; keeping the first",
+                        key,
+                    )
+                return entry
+            conn.execute(
+                "UPDATE sends SET state = 'sent', result = ?, error = NULL,"
+                " updated = ?, revision = revision + 1 WHERE key = ?",
+                (result_json, self._now_text(), key),
+            )
+            return self._require(conn, key)
+
+    def mark_refused(self, key: str, error: str | BaseException) -> Entry:
+        """Record that the send under ``key`` did not go through.
+
+        The key may be claimed again later.  Use this too to settle an
+        ``unknown`` entry by hand once you know no card was sent.  It is
+        ignored (with a warning) when the entry is ``sent``, or
+        ``pending`` under another live sender.
+
+        Raises:
+            KeyError: the ledger holds no such key.
+        """
+        return self._mark_failure(key, "refused", error)
+
+    def mark_unknown(self, key: str, error: str | BaseException) -> Entry:
+        """Record that the send under ``key`` may or may not have arrived.
+
+        The key will not be sent again before :meth:`reconcile` has
+        looked it up.  Ignored like :meth:`mark_refused`.
+
+        Raises:
+            KeyError: the ledger holds no such key.
+        """
+        return self._mark_failure(key, "unknown", error)
+
+    # Reading ----------------------------------------------------------
+
+    def get(self, key: str) -> Entry | None:
+        """The entry under ``key``, or None."""
+        with self._lock:
+            return self._select(self._connection(), key)
+
+    def entries(self, state: State | None = None) -> Iterator[Entry]:
+        """Yield the entries, oldest claim first, optionally in one state.
+
+        The rows are read when iteration starts; later changes are not
+        seen.
+        """
+        query = f"SELECT {_COLUMNS} FROM sends"
+        params: tuple[str, ...] = ()
+        if state is not None:
+            query += " WHERE state = ?"
+            params = (_check_state(state),)
+        with self._lock:
+            rows = self._connection().execute(
+                query + " ORDER BY created, key", params
+            )
+            entries = [_entry(row) for row in rows.fetchall()]
+        yield from entries
+
+    def summary(self) -> dict[State, int]:
+        """How many entries are in each state (every state is listed)."""
+        counts: dict[State, int] = dict.fromkeys(STATES, 0)
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT state, COUNT(*) FROM sends GROUP BY state"
+            )
+            for state, count in rows.fetchall():
+                counts[_check_state(state)] = int(count)
+        return counts
+
+    def is_stale(self, entry: Entry) -> bool:
+        """Whether a ``pending`` entry was abandoned by a sender that died.
+
+        It is when it is at least ``stale_after`` seconds old, or when its
+        owner was another process on this host that no longer exists.
+        """
+        if entry.state != "pending":
+            return False
+        age = self._clock() - entry.updated.timestamp()
+        if age >= self.stale_after:
+            return True
+        if entry.owner_host != _HOST or entry.owner_pid is None:
+            return False
+        if entry.owner_pid == os.getpid():
+            return False
+        return not _process_exists(entry.owner_pid)
+
+    # Reconciling -------------------------------------------------------
+
+    def reconcile(
+        self,
+        entry: Entry,
+        client: AMcardsClient,
+        *,
+        lookup_limit: int = DEFAULT_LOOKUP_LIMIT,
+    ) -> Entry:
+        """Find out whether an ``unknown`` card send went through.
+
+        Works on an ``unknown`` entry, or on a ``pending`` one left by a
+        sender that died (:meth:`is_stale`).  For a ``card`` entry it
+        looks through the most recent ``lookup_limit`` cards of the
+        recipient's ``third_party_contact_id`` (or, without one, of the
+        initiator) for a card no other ledger entry has claimed, with
+        the same template (by name), initiator, shipping address
+        (compared as :func:`derive_key` normalises it; ``country`` only
+        when the request gave one, ``address_line_2`` only when the
+        listing shows it) and send date (when the request gave one):
+
+        * found: the entry becomes ``sent`` with the card's id, cost and
+          address (``result['reconciled']`` is true);
+        * not found, ``settle_after`` seconds or more after the last
+          attempt: ``refused``, so the key may be claimed again.  See the
+          module's notes for the risk this takes;
+        * not found sooner: the entry is returned still ``unknown``.
+
+        Entries of other kinds, and entries already ``sent`` or
+        ``refused``, are returned as they are.  If another process
+        settled the entry meanwhile, its version is returned.
+
+        Raises:
+            SendInProgressError: the entry is ``pending`` under a live
+                sender.
+            KeyError: the ledger no longer holds the key.
+            AMcardsException: the lookup failed; nothing was changed.
+        """
+        current = self._unknown_or_settled(entry.key)
+        if current.state != "unknown":
+            return current
+        if current.kind != "card":
+            log.info(
+                "Ledger key %s (%s) cannot be looked up; settle it by hand",
+                current.key,
+                current.kind,
+            )
+            return current
+        cards = _lookup_cards(current.request, client, lookup_limit)
+        card = self._matching_card(current, cards, client)
+        if card is not None:
+            result = _result_from_card(card, client.base_url)
+            return self._settle(current, "sent", result, None)
+        waited = self._clock() - current.updated.timestamp()
+        if waited < self.settle_after:
+            return current
+        reason = (
+            f"no matching card among the {len(cards)} most recent "
+            f"{waited:.0f}s after the last attempt; taken as not sent"
+        )
+        return self._settle(current, "refused", None, reason)
+
+    # The machinery -----------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        """The open connection; a new one after a fork."""
+        if self._closed:
+            raise RuntimeError("the send ledger is closed")
+        if self._conn is None or self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._conn = self._open()
+        return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self._timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            conn.close()
+            raise
+        conn.execute("COMMIT")
+        return conn
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, holding SQLite's write lock throughout."""
+        with self._lock:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _now_text(self) -> str:
+        return _stamp(self._clock())
+
+    def _select(self, conn: sqlite3.Connection, key: str) -> Entry | None:
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM sends WHERE key = ?", (key,)
+        ).fetchone()
+        return None if row is None else _entry(row)
+
+    def _require(self, conn: sqlite3.Connection, key: str) -> Entry:
+        entry = self._select(conn, key)
+        if entry is None:
+            raise KeyError(key)
+        return entry
+
+    def _insert(
+        self, conn: sqlite3.Connection, key: str, kind: Kind, request: str
+    ) -> None:
+        now = self._now_text()
+        conn.execute(
+            f"INSERT INTO sends ({_COLUMNS}) VALUES "
+            "(?, ?, 'pending', ?, NULL, NULL, ?, ?, 1, ?, ?, ?, 1)",
+            (key, kind, request, now, now, *_me()),
+        )
+
+    def _reclaim(
+        self,
+        conn: sqlite3.Connection,
+        entry: Entry,
+        kind: Kind,
+        request: str,
+    ) -> None:
+        """Claim a ``refused`` key again; the new request replaces it."""
+        conn.execute(
+            "UPDATE sends SET kind = ?, state = 'pending', request = ?, "
+            "result = NULL, error = NULL, updated = ?, "
+            "attempts = attempts + 1, owner_host = ?, owner_pid = ?, "
+            "owner_thread = ?, revision = revision + 1 WHERE key = ?",
+            (kind, request, self._now_text(), *_me(), entry.key),
+        )
+
+    def _abandon(self, conn: sqlite3.Connection, entry: Entry) -> Entry:
+        """Turn a stale ``pending`` entry ``unknown``; return it."""
+        error = (
+            f"claimed by {entry.owner} at {entry.updated.isoformat()}, "
+            "which never recorded the outcome"
+        )
+        conn.execute(
+            "UPDATE sends SET state = 'unknown', error = ?, updated = ?, "
+            "revision = revision + 1 WHERE key = ?",
+            (error, self._now_text(), entry.key),
+        )
+        log.warning(
+            "Ledger key %s was abandoned by %s", entry.key, entry.owner
+        )
+        return self._require(conn, entry.key)
+
+    def _mark_failure(
+        self, key: str, state: State, error: str | BaseException
+    ) -> Entry:
+        text = _describe(error)
+        with self._write() as conn:
+            entry = self._require(conn, key)
+            held = (
+                entry.state == "pending"
+                and _me() != _owner(entry)
+                and not self.is_stale(entry)
+            )
+            if entry.state == "sent" or held:
+                log.warning(
+                    "Ledger key %s is %s; not marking it %s",
+                    key,
+                    entry.state,
+                    state,
+                )
+                return entry
+            conn.execute(
+                "UPDATE sends SET state = ?, error = ?, updated = ?, "
+                "revision = revision + 1 WHERE key = ?",
+                (state, text, self._now_text(), key),
+            )
+            return self._require(conn, key)
+
+    def _unknown_or_settled(self, key: str) -> Entry:
+        """The entry, with a stale ``pending`` turned ``unknown``."""
+        with self._write() as conn:
+            entry = self._require(conn, key)
+            if entry.state != "pending":
+                return entry
+            if not self.is_stale(entry):
+                raise _in_progress(entry)
+            return self._abandon(conn, entry)
+
+    def _settle(
+        self,
+        entry: Entry,
+        state: State,
+        result: dict[str, Any] | None,
+        error: str | None,
+    ) -> Entry:
+        """Move ``entry`` to ``state`` unless it changed since it was read."""
+        result_json = None if result is None else _to_json(result, "result")
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE sends SET state = ?, result = ?, error = ?, "
+                "updated = ?, revision = revision + 1 "
+                "WHERE key = ? AND revision = ?",
+                (
+                    state,
+                    result_json,
+                    error,
+                    self._now_text(),
+                    entry.key,
+                    entry.revision,
+                ),
+            )
+            if cursor.rowcount == 0:
+                log.info("Ledger key %s changed while looked up", entry.key)
+            return self._require(conn, entry.key)
+
+    def _card_ids_taken(self, key: str) -> set[int]:
+        """Card ids recorded by every other ``sent`` card entry."""
+        with self._lock:
+            rows = self._connection().execute(
+                "SELECT result FROM sends WHERE state = 'sent' "
+                "AND kind = 'card' AND key != ?",
+                (key,),
+            )
+            results = [json.loads(row[0] or "null") for row in rows]
+        return {
+            result["card_id"]
+            for result in results
+            if isinstance(result, dict)
+            and isinstance(result.get("card_id"), int)
+        }
+
+    def _matching_card(
+        self, entry: Entry, cards: Sequence[Card], client: AMcardsClient
+    ) -> Card | None:
+        if not cards:
+            return None
+        request = entry.request
+        template_name = client.template(request["template_id"]).name
+        taken = self._card_ids_taken(entry.key)
+        for card in cards:
+            if card.id in taken:
+                continue
+            if _card_matches(card, request, template_name):
+                return card
+        return None
+
+
+# Keys ------------------------------------------------------------------
+
+
+def check_key(key: object) -> str:
+    """Return an idempotency key given by the caller, unchanged.
+
+    Raises:
+        ValidationError: it is not a string with something besides
+            whitespace (field ``idempotency_key``).
+    """
+    if not isinstance(key, str) or not key.strip():
+        raise ValidationError(
+            field="idempotency_key", reason="expected a non-empty string"
+        )
+    return key
+
+
+def derive_key(
+    kind: Kind,
+    target_id: int | str,
+    address: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    send_date: str | dt.date | None = None,
+    message: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> str:
+    """Derive the ledger key of a send from what is sent.
+
+    The key is the SHA-256 hex digest of a compact JSON object with
+    sorted keys and these members:
+
+    * ``v``: :data:`KEY_VERSION`;
+    * ``kind``: one of :data:`KINDS`;
+    * ``target``: the template id (campaign id for campaign kinds) as
+      digits, as :func:`~amcards.core.validators.validate_id` gives it;
+    * ``address``: the recipient as
+      :func:`~amcards.core.validators.validate_shipping_address` returns
+      it (``campaign=True`` for campaign kinds), then every value in
+      Unicode NFC with runs of whitespace made one space and, except
+      ``third_party_contact_id``, case-folded.  Empty optional values
+      drop out and the country becomes its ISO code, so ``"USA"`` and
+      ``" us "`` agree.  For ``cards`` and ``campaign_multi``,
+      ``address`` is a list of recipients and this is their list sorted
+      (their order does not matter); a contact's ``extra_data`` is kept
+      beside its address;
+    * ``send_date``: ``"YYYY-MM-DD"`` or null;
+    * ``message``: in NFC, line ends as ``\\n``, stripped at both ends,
+      inner spaces kept; null when None or blank;
+    * ``extra``: anything else the caller wants to tell apart, as JSON
+      (null when None or empty).
+
+    The initiator, return address and ``extra_data`` are left out unless
+    put in ``extra``.  A send with no send date gets the same key on any
+    day: sending the same card to the same person again on purpose needs
+    a send date or an ``idempotency_key`` of its own.
+
+    Raises:
+        ValidationError: a value is not acceptable to the validators, or
+            ``extra`` is not JSON.
+    """
+    kind = _check_kind(kind)
+    campaign = kind in ("campaign", "campaign_multi")
+    target_field = "campaign_id" if campaign else "template_id"
+    payload = {
+        "v": KEY_VERSION,
+        "kind": kind,
+        "target": validators.validate_id(target_id, target_field),
+        "address": _key_recipients(kind, address),
+        "send_date": (
+            None
+            if send_date is None
+            else validators.validate_date(send_date, "send_date")
+        ),
+        "message": _key_message(message),
+        "extra": json.loads(_to_json(extra, "extra")) if extra else None,
+    }
+    canonical = _to_json(payload, "key")
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _key_recipients(
+    kind: Kind, address: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+) -> Any:
+    campaign = kind in ("campaign", "campaign_multi")
+    if kind in ("card", "campaign"):
+        if not isinstance(address, Mapping):
+            raise ValidationError(
+                field="shipping_address", reason="expected a dict"
+            )
+        return _key_address(address, "shipping_address", campaign)
+    if isinstance(address, (str, bytes, Mapping)) or not isinstance(
+        address, Sequence
+    ):
+        raise ValidationError(
+            field="shipping_addresses", reason="expected a list of dicts"
+        )
+    field = "contacts" if campaign else "shipping_addresses"
+    recipients = [
+        _key_address(item, f"{field}[{index}]", campaign)
+        for index, item in enumerate(address)
+    ]
+    return sorted(recipients, key=lambda item: _to_json(item, field))
+
+
+def _key_address(
+    address: Mapping[str, Any], field: str, campaign: bool
+) -> dict[str, Any]:
+    if not isinstance(address, Mapping):
+        raise ValidationError(field=field, reason="expected a dict")
+    extra_data = None
+    if campaign and "extra_data" in address:
+        extra_data = validators.validate_extra_data(
+            address["extra_data"], f"{field}['extra_data']"
+        )
+        address = {k: v for k, v in address.items() if k != "extra_data"}
+    checked = validators.validate_shipping_address(
+        address, field=field, campaign=campaign
+    )
+    canonical: dict[str, Any] = {
+        key: _key_text(value, fold=key != "third_party_contact_id")
+        for key, value in checked.items()
+    }
+    if extra_data:
+        canonical["extra_data"] = extra_data
+    return canonical
+
+
+def _key_text(value: str, *, fold: bool = True) -> str:
+    text = " ".join(unicodedata.normalize("NFC", value).split())
+    return text.casefold() if fold else text
+
+
+def _key_message(message: object) -> str | None:
+    if message is None:
+        return None
+    if not isinstance(message, str):
+        raise ValidationError(field="message", reason="expected a string")
+    text = unicodedata.normalize("NFC", message)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return text or None
+
+
+# One card ----------------------------------------------------------------
+
+
+def card_request(
+    template_id: int | str,
+    initiator: str,
+    shipping_address: Mapping[str, Any],
+    return_address: Mapping[str, Any] | None = None,
+    send_date: str | dt.date | None = None,
+    message: str | None = None,
+    extra_data: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The ledger's record of a card send: its arguments, normalised.
+
+    Keys: ``template_id`` (digits), ``initiator`` (stripped),
+    ``shipping_address`` and ``return_address`` (as the validators
+    return them; the latter may be None), ``send_date`` (``YYYY-MM-DD``
+    or None), ``message`` (as given, or None) and ``extra_data`` (a
+    dict, maybe empty).  The client and the command line should both
+    record card sends in this shape, so a key's request compares equal
+    whichever of them made it.
+
+    Raises:
+        ValidationError: naming the bad argument; nothing is recorded.
+    """
+    if not isinstance(initiator, str) or not initiator.strip():
+        raise ValidationError(
+            field="initiator", reason="expected a non-empty string"
+        )
+    if message is not None and not isinstance(message, str):
+        raise ValidationError(field="message", reason="expected a string")
+    return {
+        "template_id": validators.validate_id(template_id, "template_id"),
+        "initiator": initiator.strip(),
+        "shipping_address": validators.validate_shipping_address(
+            shipping_address
+        ),
+        "return_address": validators.validate_return_address(return_address),
+        "send_date": (
+            None
+            if send_date is None
+            else validators.validate_date(send_date, "send_date")
+        ),
+        "message": message,
+        "extra_data": validators.validate_extra_data(extra_data),
+    }
+
+
+def card_key(request: Mapping[str, Any]) -> str:
+    """The derived key of a :func:`card_request`: template, address, send
+    date and message, as :func:`derive_key` combines them."""
+    return derive_key(
+        "card",
+        request["template_id"],
+        request["shipping_address"],
+        request.get("send_date"),
+        request.get("message"),
+    )
+
+
+def card_result(response: CardResponse) -> dict[str, Any]:
+    """What the ledger keeps of a card send's answer."""
+    return {
+        "card_id": response.card_id,
+        "total_cost": response.total_cost,
+        "user_email": response.user_email,
+        "message": response.message,
+        "shipping_address": dict(response.shipping_address),
+        "base_url": response.base_url,
+    }
+
+
+def card_response(entry: Entry) -> CardResponse:
+    """Rebuild the :class:`CardResponse` of a ``sent`` card entry.
+
+    An entry settled by :meth:`SendLedger.reconcile` has no user email
+    (``""``) and says so in ``message``.
+
+    Raises:
+        ValueError: the entry is not a ``sent`` card entry.
+    """
+    result = entry.result
+    if entry.kind != "card" or entry.state != "sent" or result is None:
+        raise ValueError(f"ledger key {entry.key} is not a sent card")
+    return CardResponse(
+        card_id=int(result["card_id"]),
+        total_cost=int(result["total_cost"]),
+        user_email=str(result.get("user_email", "")),
+        message=str(result.get("message", "")),
+        shipping_address=dict(result.get("shipping_address") or {}),
+        base_url=str(result.get("base_url") or DEFAULT_BASE_URL),
+    )
+
+
+def is_refusal(error: BaseException) -> bool:
+    """Whether ``error`` from a send proves that nothing was sent.
+
+    True for a value refused before sending (:class:`ValidationError`),
+    a connection that never carried the request, a token refresh that
+    failed before the send, and an answer with a 4xx status.  Anything
+    else (a lost answer, a 2xx answer that could not be read, an error
+    outside the package) leaves the outcome unknown.
+    """
+    if isinstance(error, SendOutcomeUnknownError):
+        return False
+    if isinstance(error, (ValidationError, OAuthTokenRefreshError)):
+        return True
+    if isinstance(error, TransportError):
+        return not error.request_sent
+    if isinstance(error, AMcardsException) and error.status is not None:
+        return 400 <= error.status < 500
+    return False
+
+
+def send_card_once(
+    client: AMcardsClient,
+    ledger: SendLedger,
+    template_id: int | str,
+    initiator: str,
+    shipping_address: Mapping[str, Any],
+    return_address: Mapping[str, Any] | None = None,
+    send_date: str | dt.date | None = None,
+    message: str | None = None,
+    *,
+    extra_data: Mapping[str, str] | None = None,
+    idempotency_key: str | None = None,
+    timeout: Timeout | float | None = None,
+) -> CardResponse:
+    """Send one card at most once under a ledger key.
+
+    The steps: normalise the arguments (:func:`card_request`); take the
+    key (``idempotency_key``, or :func:`card_key`); claim it.  A key
+    already ``sent`` returns the stored answer with no request.  A key
+    ``unknown`` is reconciled first: found, its answer is returned;
+    settled as not sent, it is claimed again.  Then the card is sent
+    and the outcome recorded: ``sent``; ``refused`` when
+    :func:`is_refusal` says nothing went out; ``unknown`` otherwise,
+    including an interrupt during the send.  Errors are re-raised.
+
+    Raises:
+        SendInProgressError: another sender holds the key.
+        SendOutcomeUnknownError: the send's answer was lost, or an
+            earlier one's still cannot be settled; look again later.
+        ValidationError: a bad argument, or a key that stands for a
+            different send.
+        AMcardsException: as :meth:`AMcardsClient.send_card` raises.
+    """
+    request = card_request(
+        template_id,
+        initiator,
+        shipping_address,
+        return_address,
+        send_date,
+        message,
+        extra_data,
+    )
+    if idempotency_key is None:
+        key = card_key(request)
+    else:
+        key = check_key(idempotency_key)
+
+    earlier = ledger.claim(key, "card", request)
+    if earlier is not None and earlier.state == "unknown":
+        earlier = ledger.reconcile(earlier, client)
+        if earlier.state == "refused":
+            earlier = ledger.claim(key, "card", request)
+    if earlier is not None:
+        if earlier.state == "sent":
+            return card_response(earlier)
+        raise SendOutcomeUnknownError(
+            f"ledger key {key}: an earlier send's outcome is still "
+            "unknown; nothing was sent now. Reconcile it later.",
+            endpoint="send_card",
+            sent=request,
+        )
+
+    try:
+        response = client.send_card(
+            request["template_id"],
+            request["initiator"],
+            request["shipping_address"],
+            request["return_address"],
+            request["send_date"],
+            request["message"],
+            extra_data=request["extra_data"] or None,
+            timeout=timeout,
+        )
+    except BaseException as exc:
+        if is_refusal(exc):
+            ledger.mark_refused(key, exc)
+        else:
+            ledger.mark_unknown(key, exc)
+        raise
+    ledger.mark_sent(key, card_result(response))
+    return response
+
+
+# Helpers -----------------------------------------------------------------
+
+
+def _check_kind(kind: object) -> Kind:
+    for known in KINDS:
+        if kind == known:
+            return known
+    raise ValidationError(
+        field="kind", reason=f"expected one of {', '.join(KINDS)}"
+    )
+
+
+def _check_state(state: object) -> State:
+    for known in STATES:
+        if state == known:
+            return known
+    raise ValidationError(
+        field="state", reason=f"expected one of {', '.join(STATES)}"
+    )
+
+
+def _to_json(value: Any, field: str) -> str:
+    """Compact JSON with sorted keys: one text per value."""
+    try:
+        return json.dumps(
+            value,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            field=field, reason=f"not representable as JSON: {exc}"
+        ) from exc
+
+
+def _stamp(seconds: float) -> str:
+    moment = dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
+    return moment.isoformat(timespec="microseconds")
+
+
+def _me() -> tuple[str, int, int]:
+    return _HOST, os.getpid(), threading.get_ident()
+
+
+def _owner(entry: Entry) -> tuple[str | None, int | None, int | None]:
+    return entry.owner_host, entry.owner_pid, entry.owner_thread
+
+
+def _process_exists(pid: int) -> bool:
+    """Whether process ``pid`` exists; True when it cannot be told."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _describe(error: str | BaseException) -> str:
+    if isinstance(error, BaseException):
+        text = f"{type(error).__name__}: {error}"
+    else:
+        text = str(error)
+    if len(text) > _ERROR_LIMIT:
+        text = text[: _ERROR_LIMIT - 1] + "\u2026"
+    return text
+
+
+def _entry(row: Sequence[Any]) -> Entry:
+    (
+        key,
+        kind,
+        state,
+        request,
+        result,
+        error,
+        created,
+        updated,
+        attempts,
+        owner_host,
+        owner_pid,
+        owner_thread,
+        revision,
+    ) = row
+    return Entry(
+        key=key,
+        kind=_check_kind(kind),
+        state=_check_state(state),
+        request=json.loads(request),
+        result=None if result is None else json.loads(result),
+        error=error,
+        created=dt.datetime.fromisoformat(created),
+        updated=dt.datetime.fromisoformat(updated),
+        attempts=int(attempts),
+        owner_host=owner_host,
+        owner_pid=owner_pid,
+        owner_thread=owner_thread,
+        revision=int(revision),
+    )
+
+
+def _in_progress(entry: Entry) -> SendInProgressError:
+    since = entry.updated.isoformat()
+    return SendInProgressError(
+        f"ledger key {entry.key} is being sent by {entry.owner} "
+        f"(claimed {since}); not sending it twice",
+        key=entry.key,
+        owner=entry.owner,
+        since=since,
+    )
+
+
+def _check_same_send(
+    entry: Entry, kind: Kind, request: Mapping[str, Any]
+) -> None:
+    """Refuse a key that already stands for a different send."""
+    differing = sorted(
+        name
+        for name in set(entry.request) | set(request)
+        if entry.request.get(name) != request.get(name)
+    )
+    if kind != entry.kind:
+        differing.insert(0, "kind")
+    if differing:
+        raise ValidationError(
+            field="idempotency_key",
+            reason=(
+                f"key {entry.key} already stands for a {entry.state} send "
+                f"that differs in: {', '.join(differing)}; give the new "
+                "send its own idempotency_key"
+            ),
+        )
+
+
+def _lookup_cards(
+    request: Mapping[str, Any], client: AMcardsClient, limit: int
+) -> list[Card]:
+    """The recent cards a card request could have become."""
+    address = request.get("shipping_address")
+    initiator = request.get("initiator")
+    if (
+        not isinstance(address, Mapping)
+        or not isinstance(initiator, str)
+        or "template_id" not in request
+    ):
+        raise ValidationError(
+            field="request",
+            reason=(
+                "a card entry needs template_id, initiator and "
+                "shipping_address to be looked up"
+            ),
+        )
+    contact_id = address.get("third_party_contact_id")
+    if contact_id:
+        return client.find_recent_cards(
+            third_party_contact_id=contact_id, limit=limit
+        )
+    return client.find_recent_cards(initiator=initiator, limit=limit)
+
+
+_MATCHED_KEYS = (
+    *validators.REQUIRED_ADDRESS_KEYS,
+    "organization",
+    "third_party_contact_id",
+)
+
+
+def _card_matches(
+    card: Card, request: Mapping[str, Any], template_name: str
+) -> bool:
+    """Whether ``card`` is what the card ``request`` would have made."""
+    if card.campaign_id is not None:
+        return False
+    if _key_text(card.template_name) != _key_text(template_name):
+        return False
+    if card.initiator.strip() != request["initiator"]:
+        return False
+    send_date = request.get("send_date")
+    if send_date is not None and card.send_date != send_date:
+        return False
+    return _address_matches(request["shipping_address"], card)
+
+
+def _address_matches(wanted: Mapping[str, str], card: Card) -> bool:
+    got = card.shipping_address
+    for key in _MATCHED_KEYS:
+        fold = key != "third_party_contact_id"
+        mine = _key_text(wanted.get(key, ""), fold=fold)
+        if mine != _key_text(got.get(key, ""), fold=fold):
+            return False
+    if "address_line_2" in got:
+        line_2 = _key_text(wanted.get("address_line_2", ""))
+        if line_2 != _key_text(got["address_line_2"]):
+            return False
+    country = wanted.get("country")
+    if country and "country" in got:
+        theirs = validators.normalize_country(got["country"])
+        if _key_text(country) != _key_text(theirs):
+            return False
+    return True
+
+
+def _result_from_card(card: Card, base_url: str) -> dict[str, Any]:
+    cost = card.total_amount_charged_cents
+    return {
+        "card_id": card.id,
+        "total_cost": card.amount_charged if cost is None else cost,
+        "user_email": "",
+        "message": "Found by looking the card up after an unknown outcome",
+        "shipping_address": dict(card.shipping_address),
+        "base_url": base_url,
+        "reconciled": True,
+    }
