@@ -497,6 +497,8 @@ def test_the_client_runs_end_to_end_over_the_server(
 
 
 def test_python_m_serves_the_demo_until_interrupted() -> None:
+    """`python -m amcards.transports.fake` prints its URL, serves, and
+    stops cleanly on Ctrl-C."""
     import signal
     import subprocess
     import sys
@@ -508,8 +510,9 @@ def test_python_m_serves_the_demo_until_interrupted() -> None:
     )
     try:
         assert process.stdout is not None
-        first = process.stdout.readline()
-        base_url = first.rsplit(" ", 1)[1].strip()
+        first = process.stdout.readline().strip()
+        name, _, base_url = first.partition("=")
+        assert name == "AMCARDS_BASE_URL"
         assert base_url.startswith("http://127.0.0.1:")
         pool = urllib3.PoolManager(retries=False, timeout=5.0)
         response = pool.request(
