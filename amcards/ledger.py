@@ -142,6 +142,7 @@ KEY_VERSION = 1
 
 _HOST = socket.gethostname()
 _ERROR_LIMIT = 1000
+_WAL_RETRY_PAUSE = 0.01
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sends (
@@ -496,7 +497,7 @@ class SendLedger:
             check_same_thread=False,
         )
         conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        self._use_wal(conn)
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -509,6 +510,23 @@ class SendLedger:
             raise
         conn.execute("COMMIT")
         return conn
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL mode, waiting out other openers.
+
+        SQLite answers "database is locked" at once, without its busy
+        wait, when several connections switch a new file together.
+        """
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    conn.close()
+                    raise
+            time.sleep(_WAL_RETRY_PAUSE)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
