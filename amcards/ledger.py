@@ -49,6 +49,12 @@ Limits
   once ``settle_after`` seconds have passed since the last attempt, and
   is then taken as "not sent": the entry becomes re-claimable, and if
   the card did exist after all, sending again mails it twice.
+* The card listing shows neither the message nor the return address
+  nor ``extra_data``, and a send with no send date matches a card of
+  any date.  Cards already recorded under other keys are skipped, but
+  a card sent outside the ledger that looks the same can be taken for
+  the lost one: the lost send is then recorded as sent when it may not
+  have been (a card missed, never a card mailed twice).
 * Only ``card`` entries can be looked up.  Multi-card sends (``cards``,
   ``campaign``, ``campaign_multi``) whose outcome is unknown stay
   ``unknown`` until someone checks by hand and calls
@@ -251,16 +257,19 @@ class SendLedger:
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._pid = os.getpid()
+        # Connections inherited through fork: kept, never used or closed.
+        self._inherited: list[sqlite3.Connection] = []
         self._closed = False
-        self._connection()
+        with self._locked():
+            self._connection()
 
     # Housekeeping ------------------------------------------------------
 
     def close(self) -> None:
         """Close the database connection; the ledger cannot be used after."""
-        with self._lock:
+        with self._locked():
             self._closed = True
-            if self._conn is not None and self._pid == os.getpid():
+            if self._conn is not None:
                 self._conn.close()
             self._conn = None
 
@@ -367,7 +376,7 @@ class SendLedger:
 
     def get(self, key: str) -> Entry | None:
         """The entry under ``key``, or None."""
-        with self._lock:
+        with self._locked():
             return self._select(self._connection(), key)
 
     def entries(self, state: State | None = None) -> Iterator[Entry]:
@@ -381,7 +390,7 @@ class SendLedger:
         if state is not None:
             query += " WHERE state = ?"
             params = (_check_state(state),)
-        with self._lock:
+        with self._locked():
             rows = self._connection().execute(
                 query + " ORDER BY created, key", params
             )
@@ -391,7 +400,7 @@ class SendLedger:
     def summary(self) -> dict[State, int]:
         """How many entries are in each state (every state is listed)."""
         counts: dict[State, int] = dict.fromkeys(STATES, 0)
-        with self._lock:
+        with self._locked():
             rows = self._connection().execute(
                 "SELECT state, COUNT(*) FROM sends GROUP BY state"
             )
@@ -480,12 +489,30 @@ class SendLedger:
 
     # The machinery -----------------------------------------------------
 
+    def _locked(self) -> threading.RLock:
+        """The lock guarding the connection, renewed after a fork."""
+        if self._pid != os.getpid():
+            self._after_fork()
+        return self._lock
+
+    def _after_fork(self) -> None:
+        """Leave the parent's connection and lock alone in a child.
+
+        Closing a connection the parent opened could disturb the
+        parent's locks on the file, so the child only keeps a reference
+        to it and opens its own on first use.
+        """
+        if self._conn is not None:
+            self._inherited.append(self._conn)
+        self._conn = None
+        self._lock = threading.RLock()
+        self._pid = os.getpid()
+
     def _connection(self) -> sqlite3.Connection:
-        """The open connection; a new one after a fork."""
+        """The open connection; call it holding :meth:`_locked`."""
         if self._closed:
             raise RuntimeError("the send ledger is closed")
-        if self._conn is None or self._pid != os.getpid():
-            self._pid = os.getpid()
+        if self._conn is None:
             self._conn = self._open()
         return self._conn
 
@@ -531,7 +558,7 @@ class SendLedger:
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, holding SQLite's write lock throughout."""
-        with self._lock:
+        with self._locked():
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -664,7 +691,7 @@ class SendLedger:
 
     def _card_ids_taken(self, key: str) -> set[int]:
         """Card ids recorded by every other ``sent`` card entry."""
-        with self._lock:
+        with self._locked():
             rows = self._connection().execute(
                 "SELECT result FROM sends WHERE state = 'sent' "
                 "AND kind = 'card' AND key != ?",

@@ -402,6 +402,38 @@ def test_the_file_uses_wal_mode(ledger: SendLedger, db: Path) -> None:
     assert mode == "wal"
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_opens_its_own_connection(ledger: SendLedger) -> None:
+    """A ledger inherited through fork works in the child, which claims
+    under its own process id."""
+    context = multiprocessing.get_context("fork")
+    child = context.Process(
+        target=lambda: ledger.claim("forked", "card", REQUEST)
+    )
+    child.start()
+    child.join(timeout=30)
+    assert child.exitcode == 0
+
+    entry = ledger.get("forked")
+    assert entry is not None and entry.owner_pid == child.pid
+    assert ledger.claim("k1", "card", REQUEST) is None
+
+
+def test_public_all_is_sorted_and_resolves() -> None:
+    """The ledger's __all__ lists constants, classes, then functions,
+    each sorted, and every name exists."""
+    import amcards.ledger as module
+
+    names = list(module.__all__)
+    rank = {True: 0, False: 1}
+    assert names == sorted(
+        names,
+        key=lambda n: (0 if n.isupper() else rank[n[:1].isupper()] + 1, n),
+    )
+    for name in names:
+        assert getattr(module, name) is not None
+
+
 def test_entry_kinds_and_states_are_the_documented_ones() -> None:
     """The kinds and states match the table's CHECK constraints."""
     assert KINDS == ("card", "cards", "campaign", "campaign_multi")
