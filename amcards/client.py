@@ -21,7 +21,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
@@ -53,6 +53,10 @@ from amcards.core.models import (
 from amcards.core.paging import walk_pages
 from amcards.core.retry import RetryPolicy
 from amcards.transports.base import Transport
+
+if TYPE_CHECKING:
+    from amcards.ledger import Kind as LedgerKind
+    from amcards.ledger import SendLedger
 
 __all__ = ["DEFAULT_TIMEOUT", "AMcardsClient"]
 
@@ -160,6 +164,10 @@ class AMcardsClient:
         sleep: How to wait between attempts (injectable for tests).
         clock: Returns the current time as an aware datetime (for token
             expiry, ``Retry-After`` dates and today's date).
+        random_source: Returns a number in [0, 1) for retry jitter.
+        ledger: A :class:`amcards.ledger.SendLedger`; with one, every
+            send is recorded before it goes out and is never repeated
+            (see ``idempotency_key`` on the send calls).
 
     One client may be shared by many threads.
     """
@@ -177,6 +185,7 @@ class AMcardsClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], dt.datetime] | None = None,
         random_source: Callable[[], float] = random.random,
+        ledger: SendLedger | None = None,
     ) -> None:
         self._tokens = _read_oauth_config(access_token, oauth_config)
         self._callback = callback
@@ -187,6 +196,7 @@ class AMcardsClient:
         self._clock = clock or _utc_now
         self._random = random_source
         self._refresh_lock = threading.Lock()
+        self._ledger = ledger
         if transport is None:
             from amcards.transports.urllib3_transport import (
                 Urllib3Transport,
@@ -586,9 +596,16 @@ class AMcardsClient:
         message: str | None = None,
         *,
         extra_data: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
         timeout: TimeoutArg = None,
     ) -> CardResponse:
         """Attempt to send a card.
+
+        With a ledger (``AMcardsClient(..., ledger=...)``), the card is
+        sent at most once under ``idempotency_key``, or under a key
+        derived from the template, address, send date and message: a
+        second call returns the first answer without a request.  See
+        :mod:`amcards.ledger`.
 
         Raises:
             ShippingAddressError, DateFormatError, ExtraDataError: before
@@ -597,7 +614,49 @@ class AMcardsClient:
             AuthenticationError: as the service answers.
             SendOutcomeUnknownError: the answer was lost; the card may or
                 may not have been sent.  Check before sending again.
+            SendInProgressError: another sender holds the ledger key.
         """
+        if self._ledger is None:
+            _no_ledger_for(idempotency_key)
+            return self._send_card_now(
+                template_id,
+                initiator,
+                shipping_address,
+                return_address,
+                send_date,
+                message,
+                extra_data=extra_data,
+                timeout=timeout,
+            )
+        from amcards.ledger import send_card_once
+
+        return send_card_once(
+            self,
+            self._ledger,
+            template_id,
+            initiator,
+            shipping_address,
+            return_address,
+            send_date,
+            message,
+            extra_data=extra_data,
+            idempotency_key=idempotency_key,
+            timeout=timeout,
+            send=self._send_card_now,
+        )
+
+    def _send_card_now(
+        self,
+        template_id: Id,
+        initiator: str,
+        shipping_address: Address,
+        return_address: Address | None = None,
+        send_date: str | dt.date | None = None,
+        message: str | None = None,
+        *,
+        extra_data: Mapping[str, str] | None = None,
+        timeout: TimeoutArg = None,
+    ) -> CardResponse:
         template = validators.validate_id(template_id, "template_id")
         who = _check_initiator(initiator)
         address = validators.validate_shipping_address(shipping_address)
@@ -622,6 +681,7 @@ class AMcardsClient:
         send_date: str | dt.date | None = None,
         send_if_error: bool = False,
         *,
+        idempotency_key: str | None = None,
         timeout: TimeoutArg = None,
     ) -> CardsResponse:
         """Attempt to send one card to each of several recipients.
@@ -629,6 +689,8 @@ class AMcardsClient:
         The service answers with a mailing whose cards are created
         asynchronously; see :meth:`mailing`.  Every address is checked
         before anything is sent, and errors name the address's index.
+        With a ledger the batch is sent at most once (see
+        :meth:`send_card`).
         """
         template = validators.validate_id(template_id, "template_id")
         who = _check_initiator(initiator)
@@ -645,12 +707,28 @@ class AMcardsClient:
             bool(send_if_error),
             today=today,
         )
-        response = self._send("send_cards", request, "send", timeout)
-        return self._parse(
-            request,
-            lambda: parsers.parse_send_cards(
-                response, addresses, self._base_url
+        record = {
+            "template_id": template,
+            "initiator": who,
+            "shipping_addresses": addresses,
+            "return_address": back,
+            "send_date": when,
+            "send_if_error": bool(send_if_error),
+        }
+        return self._once(
+            "cards",
+            idempotency_key,
+            record,
+            lambda: _derive_key("cards", template, addresses, when),
+            lambda: self._post(
+                "send_cards",
+                request,
+                timeout,
+                lambda response: parsers.parse_send_cards(
+                    response, addresses, self._base_url
+                ),
             ),
+            CardsResponse,
         )
 
     def send_card_cost(
@@ -711,6 +789,7 @@ class AMcardsClient:
         *,
         extra_data: Mapping[str, str] | None = None,
         bypass_duplicate_check: bool = True,
+        idempotency_key: str | None = None,
         timeout: TimeoutArg = None,
     ) -> CampaignResponse:
         """Attempt to send a drip campaign to one recipient.
@@ -718,7 +797,8 @@ class AMcardsClient:
         ``bypass_duplicate_check`` is sent as the older client always sent
         it (true); a campaign set to refuse duplicates still refuses them
         with :class:`DuplicateCampaignError`.  Pass False to ask the
-        service to check for duplicates on any campaign.
+        service to check for duplicates on any campaign.  With a ledger
+        the campaign is sent at most once (see :meth:`send_card`).
         """
         campaign = validators.validate_id(campaign_id, "campaign_id")
         who = _check_initiator(initiator)
@@ -737,12 +817,29 @@ class AMcardsClient:
             extras or None,
             bool(bypass_duplicate_check),
         )
-        response = self._send("send_campaign", request, "send", timeout)
-        return self._parse(
-            request,
-            lambda: parsers.parse_send_campaign(
-                response, address, self._base_url
+        record = {
+            "campaign_id": campaign,
+            "initiator": who,
+            "shipping_address": address,
+            "return_address": back,
+            "send_date": when,
+            "extra_data": extras,
+            "bypass_duplicate_check": bool(bypass_duplicate_check),
+        }
+        return self._once(
+            "campaign",
+            idempotency_key,
+            record,
+            lambda: _derive_key("campaign", campaign, address, when),
+            lambda: self._post(
+                "send_campaign",
+                request,
+                timeout,
+                lambda response: parsers.parse_send_campaign(
+                    response, address, self._base_url
+                ),
             ),
+            CampaignResponse,
         )
 
     def send_campaign_multi(
@@ -751,12 +848,14 @@ class AMcardsClient:
         initiator: str,
         contacts: Sequence[Address],
         *,
+        idempotency_key: str | None = None,
         timeout: TimeoutArg = None,
     ) -> CampaignMultiResponse:
         """Attempt to send a drip campaign to many contacts at once.
 
         Each contact is a shipping address (campaign keys allowed) and may
-        carry its own ``extra_data`` mapping.
+        carry its own ``extra_data`` mapping.  With a ledger the batch is
+        sent at most once (see :meth:`send_card`).
         """
         campaign = validators.validate_id(campaign_id, "campaign_id")
         who = _check_initiator(initiator)
@@ -767,15 +866,73 @@ class AMcardsClient:
         request = builders.build_send_campaign_multi_request(
             campaign, who, checked
         )
-        response = self._send("send_campaign_multi", request, "send", timeout)
-        return self._parse(
-            request,
-            lambda: parsers.parse_send_campaign_multi(
-                response, self._base_url
+        record = {
+            "campaign_id": campaign,
+            "initiator": who,
+            "contacts": checked,
+        }
+        return self._once(
+            "campaign_multi",
+            idempotency_key,
+            record,
+            lambda: _derive_key("campaign_multi", campaign, checked, None),
+            lambda: self._post(
+                "send_campaign_multi",
+                request,
+                timeout,
+                lambda response: parsers.parse_send_campaign_multi(
+                    response, self._base_url
+                ),
             ),
+            CampaignMultiResponse,
         )
 
     # The machinery -----------------------------------------------------
+
+    def _post(
+        self,
+        endpoint: str,
+        request: Request,
+        timeout: TimeoutArg,
+        parse: Callable[[Response], T],
+    ) -> T:
+        """Send a request that costs money or creates data; parse it."""
+        response = self._send(endpoint, request, "send", timeout)
+        return self._parse(request, lambda: parse(response))
+
+    def _once(
+        self,
+        kind: LedgerKind,
+        idempotency_key: str | None,
+        record: Mapping[str, Any],
+        derived_key: Callable[[], str],
+        send: Callable[[], T],
+        model: type[T],
+    ) -> T:
+        """Run ``send``, at most once under its key when there is a
+        ledger (see :func:`amcards.ledger.run_once`)."""
+        if self._ledger is None:
+            _no_ledger_for(idempotency_key)
+            return send()
+        from amcards import ledger
+        from amcards.core.convert import from_plain, to_plain
+
+        key = (
+            derived_key()
+            if idempotency_key is None
+            else ledger.check_key(idempotency_key)
+        )
+        answer: T = ledger.run_once(
+            self._ledger,
+            self,
+            kind,
+            key,
+            record,
+            send,
+            to_plain,
+            lambda entry: from_plain(entry.result, model),
+        )
+        return answer
 
     def _parse(self, request: Request, parse: Callable[[], T]) -> T:
         try:
@@ -993,6 +1150,26 @@ def _by_id(
     item: Card | Contact | Template | Campaign | CreditTransaction,
 ) -> int:
     return item.id
+
+
+def _no_ledger_for(idempotency_key: str | None) -> None:
+    if idempotency_key is not None:
+        raise ValidationError(
+            field="idempotency_key",
+            reason="a key needs a ledger: AMcardsClient(..., "
+            "ledger=SendLedger(path))",
+        )
+
+
+def _derive_key(
+    kind: LedgerKind,
+    target_id: str,
+    addresses: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    send_date: str | None,
+) -> str:
+    from amcards.ledger import derive_key
+
+    return derive_key(kind, target_id, addresses, send_date)
 
 
 def _utc_now() -> dt.datetime:

@@ -83,7 +83,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
@@ -101,6 +101,8 @@ from amcards.core.models import DEFAULT_BASE_URL, Card, CardResponse
 
 if TYPE_CHECKING:
     from amcards.client import AMcardsClient
+
+T = TypeVar("T")
 
 __all__ = [
     "DEFAULT_LOOKUP_LIMIT",
@@ -120,6 +122,7 @@ __all__ = [
     "check_key",
     "derive_key",
     "is_refusal",
+    "run_once",
     "send_card_once",
 ]
 
@@ -976,6 +979,60 @@ def is_refusal(error: BaseException) -> bool:
     return False
 
 
+def run_once(
+    ledger: SendLedger,
+    client: AMcardsClient,
+    kind: Kind,
+    key: str,
+    request: Mapping[str, Any],
+    send: Callable[[], T],
+    record: Callable[[T], Mapping[str, Any]],
+    restore: Callable[[Entry], T],
+) -> T:
+    """Run ``send`` at most once under ``key``: the ledger protocol.
+
+    Claim the key.  A key already ``sent`` returns ``restore(entry)``
+    with no request.  A ``card`` key whose outcome is ``unknown`` is
+    reconciled first: found, its answer is returned; settled as not
+    sent, it is claimed again; other kinds stay unknown.  Then ``send``
+    runs and the outcome is recorded: ``sent`` with ``record(answer)``;
+    ``refused`` when :func:`is_refusal` says nothing went out;
+    ``unknown`` otherwise, including an interrupt.  Errors are re-raised.
+
+    Raises:
+        SendInProgressError: another sender holds the key.
+        SendOutcomeUnknownError: the send's answer was lost, or an
+            earlier one's still cannot be settled; look again later.
+        ValidationError: the key already stands for a different send.
+    """
+    earlier = ledger.claim(key, kind, request)
+    if earlier is not None and earlier.state == "unknown" and kind == "card":
+        earlier = ledger.reconcile(earlier, client)
+        if earlier.state == "refused":
+            earlier = ledger.claim(key, kind, request)
+    if earlier is not None:
+        if earlier.state == "sent":
+            return restore(earlier)
+        raise SendOutcomeUnknownError(
+            f"ledger key {key}: an earlier send's outcome is still "
+            "unknown; nothing was sent now. Check it, then record it "
+            "with mark_sent or mark_refused.",
+            endpoint=kind,
+            sent=request,
+        )
+
+    try:
+        answer = send()
+    except BaseException as exc:
+        if is_refusal(exc):
+            ledger.mark_refused(key, exc)
+        else:
+            ledger.mark_unknown(key, exc)
+        raise
+    ledger.mark_sent(key, record(answer))
+    return answer
+
+
 def send_card_once(
     client: AMcardsClient,
     ledger: SendLedger,
@@ -989,17 +1046,14 @@ def send_card_once(
     extra_data: Mapping[str, str] | None = None,
     idempotency_key: str | None = None,
     timeout: Timeout | float | None = None,
+    send: Callable[..., CardResponse] | None = None,
 ) -> CardResponse:
     """Send one card at most once under a ledger key.
 
-    The steps: normalise the arguments (:func:`card_request`); take the
-    key (``idempotency_key``, or :func:`card_key`); claim it.  A key
-    already ``sent`` returns the stored answer with no request.  A key
-    ``unknown`` is reconciled first: found, its answer is returned;
-    settled as not sent, it is claimed again.  Then the card is sent
-    and the outcome recorded: ``sent``; ``refused`` when
-    :func:`is_refusal` says nothing went out; ``unknown`` otherwise,
-    including an interrupt during the send.  Errors are re-raised.
+    The arguments are normalised (:func:`card_request`) and the key is
+    ``idempotency_key`` or :func:`card_key`; then :func:`run_once` does
+    the rest.  ``send`` is what sends the card (``client.send_card`` by
+    default).
 
     Raises:
         SendInProgressError: another sender holds the key.
@@ -1018,28 +1072,19 @@ def send_card_once(
         message,
         extra_data,
     )
-    if idempotency_key is None:
-        key = card_key(request)
-    else:
-        key = check_key(idempotency_key)
-
-    earlier = ledger.claim(key, "card", request)
-    if earlier is not None and earlier.state == "unknown":
-        earlier = ledger.reconcile(earlier, client)
-        if earlier.state == "refused":
-            earlier = ledger.claim(key, "card", request)
-    if earlier is not None:
-        if earlier.state == "sent":
-            return card_response(earlier)
-        raise SendOutcomeUnknownError(
-            f"ledger key {key}: an earlier send's outcome is still "
-            "unknown; nothing was sent now. Reconcile it later.",
-            endpoint="send_card",
-            sent=request,
-        )
-
-    try:
-        response = client.send_card(
+    key = (
+        card_key(request)
+        if idempotency_key is None
+        else check_key(idempotency_key)
+    )
+    sender = send if send is not None else client.send_card
+    return run_once(
+        ledger,
+        client,
+        "card",
+        key,
+        request,
+        lambda: sender(
             request["template_id"],
             request["initiator"],
             request["shipping_address"],
@@ -1048,18 +1093,10 @@ def send_card_once(
             request["message"],
             extra_data=request["extra_data"] or None,
             timeout=timeout,
-        )
-    except BaseException as exc:
-        if is_refusal(exc):
-            ledger.mark_refused(key, exc)
-        else:
-            ledger.mark_unknown(key, exc)
-        raise
-    ledger.mark_sent(key, card_result(response))
-    return response
-
-
-# Helpers -----------------------------------------------------------------
+        ),
+        card_result,
+        card_response,
+    )
 
 
 def _check_kind(kind: object) -> Kind:
