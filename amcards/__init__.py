@@ -35,8 +35,14 @@ if TYPE_CHECKING:
         InsufficientCreditsError,
         OAuthTokenRefreshError,
         PhoneFormatError,
+        RateLimitError,
+        SendInProgressError,
         SendOutcomeUnknownError,
+        ServerError,
         ShippingAddressError,
+        TransportError,
+        UnexpectedResponseError,
+        ValidationError,
     )
     from amcards.core.http import Timeout
 
@@ -58,9 +64,15 @@ __all__ = [
     "InsufficientCreditsError",
     "OAuthTokenRefreshError",
     "PhoneFormatError",
+    "RateLimitError",
+    "SendInProgressError",
     "SendOutcomeUnknownError",
+    "ServerError",
     "ShippingAddressError",
     "Timeout",
+    "TransportError",
+    "UnexpectedResponseError",
+    "ValidationError",
     "__version__",
 ]
 
