@@ -31,6 +31,7 @@ from amcards.core.errors import (
     OAuthTokenRefreshError,
     SendOutcomeUnknownError,
     ServerError,
+    SpendingLimitError,
     TransportError,
     UnexpectedResponseError,
     ValidationError,
@@ -597,6 +598,7 @@ class AMcardsClient:
         *,
         extra_data: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
+        max_cost: int | None = None,
         timeout: TimeoutArg = None,
     ) -> CardResponse:
         """Attempt to send a card.
@@ -607,6 +609,9 @@ class AMcardsClient:
         second call returns the first answer without a request.  See
         :mod:`amcards.ledger`.
 
+        With ``max_cost`` (in cents), the card is priced first (see
+        :meth:`send_card_cost`) and not sent if it would cost more.
+
         Raises:
             ShippingAddressError, DateFormatError, ExtraDataError: before
                 anything is sent, naming the bad field.
@@ -615,7 +620,19 @@ class AMcardsClient:
             SendOutcomeUnknownError: the answer was lost; the card may or
                 may not have been sent.  Check before sending again.
             SendInProgressError: another sender holds the ledger key.
+            SpendingLimitError: the card would cost more than max_cost.
         """
+        if max_cost is not None:
+            self._check_spend(
+                max_cost,
+                lambda: self.send_card_cost(
+                    template_id,
+                    shipping_address,
+                    return_address,
+                    send_date,
+                    timeout=timeout,
+                ),
+            )
         if self._ledger is None:
             _no_ledger_for(idempotency_key)
             return self._send_card_now(
@@ -682,6 +699,7 @@ class AMcardsClient:
         send_if_error: bool = False,
         *,
         idempotency_key: str | None = None,
+        max_cost: int | None = None,
         timeout: TimeoutArg = None,
     ) -> CardsResponse:
         """Attempt to send one card to each of several recipients.
@@ -690,13 +708,19 @@ class AMcardsClient:
         asynchronously; see :meth:`mailing`.  Every address is checked
         before anything is sent, and errors name the address's index.
         With a ledger the batch is sent at most once (see
-        :meth:`send_card`).
+        :meth:`send_card`).  With ``max_cost`` (in cents), nothing is
+        sent if the whole batch would cost more.
         """
         template = validators.validate_id(template_id, "template_id")
         who = _check_initiator(initiator)
         addresses = validators.validate_shipping_addresses(shipping_addresses)
         back = validators.validate_return_address(return_address)
         when = _optional_date(send_date, "send_date")
+        if max_cost is not None:
+            self._check_spend(
+                max_cost,
+                lambda: self._batch_cost(template, addresses, back, timeout),
+            )
         today = self._clock().date().isoformat()
         request = builders.build_send_cards_request(
             template,
@@ -790,6 +814,7 @@ class AMcardsClient:
         extra_data: Mapping[str, str] | None = None,
         bypass_duplicate_check: bool = True,
         idempotency_key: str | None = None,
+        max_cost: int | None = None,
         timeout: TimeoutArg = None,
     ) -> CampaignResponse:
         """Attempt to send a drip campaign to one recipient.
@@ -798,7 +823,9 @@ class AMcardsClient:
         it (true); a campaign set to refuse duplicates still refuses them
         with :class:`DuplicateCampaignError`.  Pass False to ask the
         service to check for duplicates on any campaign.  With a ledger
-        the campaign is sent at most once (see :meth:`send_card`).
+        the campaign is sent at most once (see :meth:`send_card`).  With
+        ``max_cost`` (in cents), the service prices it first and nothing
+        is sent if it would cost more.
         """
         campaign = validators.validate_id(campaign_id, "campaign_id")
         who = _check_initiator(initiator)
@@ -808,6 +835,13 @@ class AMcardsClient:
         back = validators.validate_return_address(return_address)
         when = _optional_date(send_date, "send_date")
         extras = validators.validate_extra_data(extra_data)
+        if max_cost is not None:
+            self._check_spend(
+                max_cost,
+                lambda: self.send_campaign_cost(
+                    campaign, address, back, when, timeout=timeout
+                ),
+            )
         request = builders.build_send_campaign_request(
             campaign,
             who,
@@ -888,6 +922,39 @@ class AMcardsClient:
         )
 
     # The machinery -----------------------------------------------------
+
+    def _check_spend(self, max_cost: int, estimate: Callable[[], int]) -> None:
+        """Raise SpendingLimitError if ``estimate()`` exceeds the limit."""
+        if isinstance(max_cost, bool) or not isinstance(max_cost, int):
+            raise ValidationError(
+                field="max_cost", reason="expected whole cents (an int)"
+            )
+        if max_cost < 0:
+            raise ValidationError(
+                field="max_cost", reason="must not be negative"
+            )
+        cost = estimate()
+        if cost > max_cost:
+            raise SpendingLimitError(
+                f"this send would cost about ${cost / 100:.2f}, more than "
+                f"max_cost ${max_cost / 100:.2f}; nothing was sent",
+                estimate=cost,
+                limit=max_cost,
+            )
+
+    def _batch_cost(
+        self,
+        template_id: str,
+        addresses: Sequence[Mapping[str, str]],
+        return_address: Mapping[str, str] | None,
+        timeout: TimeoutArg,
+    ) -> int:
+        user = self.user(timeout=timeout)
+        template = self.template(template_id, timeout=timeout)
+        return sum(
+            card_cost(user, template, address, return_address)
+            for address in addresses
+        )
 
     def _post(
         self,

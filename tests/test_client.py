@@ -24,6 +24,7 @@ from amcards.core.errors import (
     PhoneFormatError,
     SendOutcomeUnknownError,
     ShippingAddressError,
+    SpendingLimitError,
     ValidationError,
 )
 from amcards.core.models import (
@@ -556,3 +557,44 @@ def test_documented_exceptions_keep_their_bases() -> None:
     assert issubclass(
         amcards.ForbiddenCardError, amcards.ForbiddenResourceError
     )
+
+
+# Spending limits ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "args"),
+    [
+        ("send_card", (fake.DEMO_TEMPLATE_ID, "tests", ADDRESS)),
+        ("send_cards", (fake.DEMO_TEMPLATE_ID, "tests", [ADDRESS, ADDRESS])),
+        ("send_campaign", (fake.DEMO_CAMPAIGN_ID, "tests", ADDRESS)),
+    ],
+)
+def test_max_cost_below_the_price_sends_nothing(
+    client: AMcardsClient, service: fake.FakeAMcards, call: str, args: tuple
+) -> None:
+    """A send priced above max_cost is refused before it goes out."""
+    credits = client.user().credits
+    with pytest.raises(SpendingLimitError) as caught:
+        getattr(client, call)(*args, max_cost=100)
+    assert caught.value.limit == 100
+    assert caught.value.estimate is not None
+    assert caught.value.estimate > 100
+    assert service.cards_created == 0
+    assert client.user().credits == credits
+
+
+def test_max_cost_at_the_price_sends(client: AMcardsClient) -> None:
+    """A send that costs exactly max_cost goes out."""
+    price = client.send_card_cost(fake.DEMO_TEMPLATE_ID, ADDRESS)
+    sent = client.send_card(
+        fake.DEMO_TEMPLATE_ID, "tests", ADDRESS, max_cost=price
+    )
+    assert sent.total_cost == price
+
+
+def test_max_cost_must_be_whole_cents(client: AMcardsClient) -> None:
+    """max_cost given in dollars as a float is refused, naming the field."""
+    with pytest.raises(ValidationError) as caught:
+        client.send_card(1, "tests", ADDRESS, max_cost=4.35)  # type: ignore[arg-type]
+    assert caught.value.field == "max_cost"

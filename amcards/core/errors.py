@@ -44,6 +44,7 @@ __all__ = [
     "SendOutcomeUnknownError",
     "ServerError",
     "ShippingAddressError",
+    "SpendingLimitError",
     "TransportError",
     "UnexpectedResponseError",
     "ValidationError",
@@ -270,6 +271,24 @@ class SendInProgressError(AMcardsException):
         self.key = key
         self.owner = owner
         self.since = since
+
+
+class SpendingLimitError(AMcardsException):
+    """A send would cost more than the ``max_cost`` it was given.
+
+    Nothing was sent.  ``estimate`` and ``limit`` are in cents.
+    """
+
+    def __init__(
+        self,
+        *args: object,
+        estimate: int | None = None,
+        limit: int | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.estimate = estimate
+        self.limit = limit
 
 
 class ReplayMismatchError(AMcardsException):
