@@ -31,7 +31,14 @@ def _find_header(headers: Headers, name: str) -> str | None:
 
 @attrs.frozen
 class Timeout:
-    """How long to wait for a connection and for each read, in seconds."""
+    """How long to wait for a connection and for each read, in seconds.
+
+    Attributes:
+        connect: Seconds to wait for a connection to open.
+        read: Seconds to wait for each read of the answer.
+
+    Both must be finite and above zero (ValueError otherwise).
+    """
 
     connect: float = 5.0
     read: float = 30.0
@@ -50,8 +57,15 @@ class Timeout:
 class Request:
     """An HTTP request as data: method, path, query, headers and body.
 
-    ``base_url`` is empty until the client fills it in; the in-memory fake
-    service ignores it.
+    Attributes:
+        method: The HTTP method, such as ``"GET"``.
+        path: The path, such as ``"/.api/v1/card/"``.
+        query: The query parameters, as ``(name, value)`` pairs.
+        headers: The headers, as ``(name, value)`` pairs.
+        body: The body's bytes (empty when there is none).
+        base_url: The server, such as ``"https://amcards.com"``.  It is
+            empty until the client fills it in; the in-memory fake
+            service ignores it.
     """
 
     method: str
@@ -74,7 +88,7 @@ class Request:
 
     @property
     def url(self) -> str:
-        """The absolute URL: ``base_url`` followed by :attr:`target`."""
+        """The absolute URL, ``base_url`` followed by :attr:`target`."""
         return self.base_url.rstrip("/") + self.target
 
     def with_headers(self, *extra: tuple[str, str]) -> Request:
@@ -91,7 +105,13 @@ class Request:
 
 @attrs.frozen
 class Response:
-    """An HTTP response as data: status, headers and the whole body."""
+    """An HTTP response as data: status, headers and the whole body.
+
+    Attributes:
+        status: The HTTP status code.
+        headers: The headers, as ``(name, value)`` pairs.
+        body: The whole body's bytes.
+    """
 
     status: int
     headers: Headers = attrs.field(default=(), converter=_to_pairs)

@@ -74,7 +74,14 @@ class MailingStatus(enum.Enum):
 
 @attrs.frozen
 class Gift:
-    """Represents an AMcards gift offered with a template."""
+    """Represents an AMcards gift offered with a template.
+
+    Attributes:
+        name: What the gift is called.
+        thumbnail: The URL of its picture.
+        base_cost: Its price in cents.
+        shipping_and_handling_cost: What shipping it costs, in cents.
+    """
 
     name: str
     thumbnail: str
@@ -89,7 +96,13 @@ class Gift:
 
 @attrs.frozen
 class CardGift:
-    """A gift attached to a card that was sent."""
+    """A gift attached to a card that was sent.
+
+    Attributes:
+        name: What the gift is called.
+        price: Its price in cents.
+        shipping_and_handling: What shipping it cost, in cents.
+    """
 
     name: str
     price: int
@@ -103,7 +116,15 @@ class CardGift:
 
 @attrs.frozen
 class Template:
-    """Represents an AMcards template (or quicksend template)."""
+    """Represents an AMcards template (or quicksend template).
+
+    Attributes:
+        id: The template's id; pass it as ``template_id`` to send it.
+        name: The template's name.
+        message: The text on the template's default panel (may be empty).
+        thumbnail: The URL of a picture of the card.
+        gifts: The gifts every card made from it carries (and costs).
+    """
 
     id: int
     name: str
@@ -119,7 +140,24 @@ class Template:
 
 @attrs.frozen
 class Campaign:
-    """Represents an AMcards drip campaign."""
+    """Represents an AMcards drip campaign.
+
+    Attributes:
+        id: The campaign's id; pass it as ``campaign_id`` to send it.
+        name: The campaign's name.
+        send_if_duplicate: True when the campaign may be sent again to
+            someone it was already sent to; False when the service
+            refuses that, with
+            :class:`~amcards.core.errors.DuplicateCampaignError`.
+        has_anniversary_drip: Whether one of its cards goes out on the
+            recipient's anniversary.
+        has_birthday_drip: Whether one of its cards goes out on the
+            recipient's birthday.
+        drip_count: How many cards (drips) it holds, when the service
+            says so.
+        campaign_cost: What one send of it costs in cents, when the
+            service says so.
+    """
 
     id: int
     name: str
@@ -132,7 +170,33 @@ class Campaign:
 
 @attrs.frozen
 class User:
-    """Represents an AMcards user."""
+    """Represents an AMcards user: the account the token belongs to.
+
+    Attributes:
+        id: The user's id.
+        first_name: The user's first name.
+        last_name: The user's last name.
+        credits: The balance, in cents, that sends are paid from.
+        email: The user's email address.
+        date_joined: When the account was opened, if known.
+        address_line_1: The first line of the user's address, which is
+            the default return address.
+        city: The city of that address.
+        state: Its state or province.
+        postal_code: Its postal code.
+        country: Its country, as the service spells it.
+        domestic_postage_cost: Postage for a card that stays within the
+            domestic countries, in cents.
+        international_postage_cost: Postage for any other card, in cents.
+        domestic_postage_countries: The countries (ISO codes) that count
+            as domestic.
+        greeting_card_cost: The price of one card before postage and
+            gifts, in cents.
+        phone: The user's phone number, if any.
+        address_line_2: The second line of the address, if any.
+        monthly_report_emails: The monthly report setting, as the service
+            sends it.
+    """
 
     id: int
     first_name: str
@@ -156,7 +220,34 @@ class User:
 
 @attrs.frozen
 class Card:
-    """Represents an AMcards card."""
+    """Represents an AMcards card.
+
+    Attributes:
+        id: The card's id.
+        amount_charged: What the card cost, in whole cents (the service
+            sends dollars; they are rounded to the cent exactly).
+        status: Where the card is, as a :class:`CardStatus`.
+        initiator: Who sent it, as the sender recorded it.
+        send_date: The day it is mailed, ``"YYYY-MM-DD"``.
+        date_created: When it was created.
+        date_last_modified: When it last changed, or None.
+        date_fulfilled: When the service fulfilled (mailed) it, or None.
+        is_international: Whether it paid international postage.
+        template_name: The name of the template it was made from.
+        thumbnail: The URL of a picture of the card.
+        campaign_id: The drip campaign it belongs to, or None.
+        shipping_address: The recipient, with the keys a send takes
+            (``first_name``, ``city``, ``third_party_contact_id``...).
+        return_address: The return address printed on it.
+        status_code: The status code as the service sent it; it tells
+            codes apart that :attr:`status` shows as
+            :attr:`CardStatus.UNKNOWN`.
+        total_amount_charged_cents: The service's own total in cents,
+            when it sends one.
+        gifts: The gifts sent with the card.
+        extra_data: The sender's own key/value pairs stored with it.
+        base_url: The server the card came from; links point there.
+    """
 
     id: int
     amount_charged: int
@@ -196,7 +287,33 @@ class Card:
 
 @attrs.frozen
 class Contact:
-    """Represents an AMcards contact."""
+    """Represents an AMcards contact (an entry of the address book).
+
+    Optional values the service leaves empty are None.
+
+    Attributes:
+        id: The contact's id.
+        date_created: When it was added.
+        date_last_modified: When it last changed.
+        date_last_card_send: When a card was last sent to it.
+        notes: Free notes.
+        email: The contact's email address.
+        first_name: The contact's first name.
+        last_name: The contact's last name.
+        address_line_1: The first line of the address.
+        city: The city.
+        state: The state or province.
+        postal_code: The postal code.
+        country: The country.
+        organization: The company or organization.
+        phone: The phone number.
+        birth_year: The year of birth, ``"YYYY"``.
+        birth_month: The month of birth, ``"MM"``.
+        birth_day: The day of birth, ``"DD"``.
+        anniversary_year: The anniversary's year, ``"YYYY"``.
+        anniversary_month: The anniversary's month, ``"MM"``.
+        anniversary_day: The anniversary's day, ``"DD"``.
+    """
 
     id: int
     date_created: dt.datetime | None
@@ -223,7 +340,14 @@ class Contact:
 
 @attrs.frozen
 class Mailing:
-    """Represents an AMcards mailing (a batch of cards sent together)."""
+    """Represents an AMcards mailing (a batch of cards sent together).
+
+    Attributes:
+        id: The mailing's id.
+        status: Whether its cards have all been created, or None when
+            the service sends a status this client does not know.
+        base_url: The server it came from; its link points there.
+    """
 
     id: int
     status: MailingStatus | None = None
@@ -237,7 +361,21 @@ class Mailing:
 
 @attrs.frozen
 class CreditTransaction:
-    """One movement of the user's credit balance (amounts in cents)."""
+    """One movement of the user's credit balance (amounts in cents).
+
+    Attributes:
+        id: The transaction's id.
+        wallet_id: The wallet it belongs to.
+        grant_volume: Credits granted with it, if any.
+        before_int: The balance before it.
+        after_int: The balance after it.
+        amount_paid_int: What was paid for it (a purchase), else 0.
+        amount_int: The change of balance: positive when credits were
+            added, negative when they were spent.
+        description: What it was, in the service's words.
+        credit_card_details: The card a purchase was paid with, if any.
+        date_time: When it happened.
+    """
 
     id: int
     wallet_id: int | None
@@ -253,7 +391,16 @@ class CreditTransaction:
 
 @attrs.frozen
 class CardResponse:
-    """Represents AMcards' response for sending a single card."""
+    """Represents AMcards' response for sending a single card.
+
+    Attributes:
+        card_id: The new card's id.
+        total_cost: What the card cost, in cents.
+        user_email: The email address of the account that paid.
+        message: The service's message.
+        shipping_address: The recipient as it was sent (normalised).
+        base_url: The server; the links point there.
+    """
 
     card_id: int
     total_cost: int
@@ -275,7 +422,18 @@ class CardResponse:
 
 @attrs.frozen
 class CardsResponse:
-    """Represents AMcards' response for sending multiple cards."""
+    """Represents AMcards' response for sending multiple cards.
+
+    The cards are created later; read the mailing with
+    :meth:`AMcardsClient.mailing <amcards.client.AMcardsClient.mailing>`.
+
+    Attributes:
+        mailing_id: The id of the mailing that will hold the cards.
+        user_email: The email address of the account that paid.
+        message: The service's message.
+        shipping_addresses: The recipients as they were sent.
+        base_url: The server; the link points there.
+    """
 
     mailing_id: int
     user_email: str
@@ -293,7 +451,16 @@ class CardsResponse:
 
 @attrs.frozen
 class CampaignResponse:
-    """Represents AMcards' response for sending a single drip campaign."""
+    """Represents AMcards' response for sending a single drip campaign.
+
+    Attributes:
+        mailing_id: The id of the mailing holding the campaign's cards.
+        card_ids: The ids of the cards scheduled.
+        user_email: The email address of the account that paid.
+        message: The service's message.
+        shipping_address: The recipient as it was sent (normalised).
+        base_url: The server; the link points there.
+    """
 
     mailing_id: int
     card_ids: list[int]
@@ -312,7 +479,18 @@ class CampaignResponse:
 
 @attrs.frozen
 class CampaignMultiResponse:
-    """AMcards' response for sending a drip campaign to many contacts."""
+    """AMcards' response for sending a drip campaign to many contacts.
+
+    Attributes:
+        mailing_id: The id of the mailing, or None when nothing was
+            scheduled.
+        contacts_scheduled_count: How many contacts got the campaign.
+        duplicate_contacts_count: How many were left out as duplicates.
+        scheduled_third_party_contact_ids: The ``third_party_contact_id``
+            of each contact scheduled.
+        message: The service's message.
+        base_url: The server; the link points there.
+    """
 
     mailing_id: int | None
     contacts_scheduled_count: int

@@ -123,8 +123,12 @@ Obj = dict[str, Any]
 class TokenSet:
     """The tokens the service hands out on a refresh.
 
-    ``expires_in`` is the access token's lifetime in seconds.  The repr
-    never shows the tokens themselves.
+    Attributes:
+        access_token: The new access token.
+        refresh_token: The new refresh token, to use instead of the old one.
+        expires_in: The access token's lifetime in seconds.
+
+    The repr never shows the tokens themselves.
     """
 
     access_token: str

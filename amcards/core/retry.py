@@ -56,8 +56,10 @@ _DELAY_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")
 class Decision:
     """What to do after a failed attempt.
 
-    ``retry`` says whether to try again, ``wait`` how many seconds to wait
-    first (0.0 when not retrying) and ``reason`` why, in a few words.
+    Attributes:
+        retry: Whether to try again.
+        wait: How many seconds to wait first (0.0 when not retrying).
+        reason: Why, in a few words.
     """
 
     retry: bool
