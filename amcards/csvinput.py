@@ -368,7 +368,7 @@ class Record:
 
     @property
     def label(self) -> str:
-        """How messages refer to the row: "line 9 (Noah Becker)"."""
+        """How messages refer to the row, as in "line 9 (Noah Becker)"."""
         name = self.name
         return f"line {self.line} ({name})" if name else f"line {self.line}"
 

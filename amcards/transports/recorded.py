@@ -2,9 +2,10 @@
 
 :class:`RecordingTransport` wraps any transport: each request goes through
 it unchanged, and the request and its answer are kept as one entry of a
-cassette, written to a readable JSON file on :meth:`~RecordingTransport.
-close`.  :class:`ReplayTransport` answers from such a file with no network
-at all, so a test can run against what a real server once said.
+cassette, written to a readable JSON file on
+:meth:`~RecordingTransport.close`.  :class:`ReplayTransport` answers from
+such a file with no network at all, so a test can run against what a real
+server once said.
 
 Secrets never reach the file.  The ``Authorization`` header is left out,
 cookies are replaced, and the values of ``access_token``,

@@ -16,8 +16,7 @@ Control API (JSON in, JSON out):
     made by ``FakeAMcards.demo()``); ``{"empty": true}`` empties it.
 ``POST /__fake__/seed``
     Add objects; see :meth:`FakeAMcards.seed`.  Answers the new ids.
-``GET /__fake__/faults`` / ``POST /__fake__/faults`` /
-``DELETE /__fake__/faults``
+``GET``, ``POST`` or ``DELETE /__fake__/faults``
     List, queue (one fault object or ``{"faults": [...]}``) or clear
     staged faults; see :mod:`amcards.transports.fake.faults`.
 ``POST /__fake__/mailings/process``
