@@ -131,8 +131,8 @@ log = logging.getLogger(__name__)
 Kind = Literal["card", "cards", "campaign", "campaign_multi"]
 State = Literal["pending", "sent", "refused", "unknown"]
 
-#: What a ledger entry can record: one card, one batch of cards, one
-#: drip campaign to one recipient, or one campaign to many contacts.
+#: What a ledger entry can record (one card, one batch of cards, one
+#: drip campaign to one recipient, or one campaign to many contacts).
 KINDS: tuple[Kind, ...] = ("card", "cards", "campaign", "campaign_multi")
 #: The states of an entry.  ``refused`` means "known not to have been
 #: sent" (the service refused it, or a lookup settled that no card
@@ -196,7 +196,9 @@ class Entry:
         created: When the key was first claimed (aware, UTC).
         updated: When the entry last changed (aware, UTC).
         attempts: How many claims of this key led to a send.
-        owner_host, owner_pid, owner_thread: Who made the last claim.
+        owner_host: The host of the sender that made the last claim.
+        owner_pid: Its process id.
+        owner_thread: Its thread id.
         revision: Grows by one with every change of the row.
     """
 
