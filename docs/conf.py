@@ -21,7 +21,7 @@ import amcards  # noqa: E402
 
 project = "amcards"
 author = "the amcards authors"
-copyright = "the amcards authors"  # noqa: A001
+copyright = "the amcards authors"
 release = amcards.__version__
 version = ".".join(release.split(".")[:2])
 

@@ -126,7 +126,9 @@ class CommandOutput(SphinxDirective):
         for line in self.options.get("contains", "").splitlines():
             if line.strip() and line.strip() not in output:
                 logger.warning(
-                    "%r did not print %r", self.arguments[0], line.strip(),
+                    "%r did not print %r",
+                    self.arguments[0],
+                    line.strip(),
                     location=where,
                 )
         text = f"$ {self.arguments[0]}\n{output.rstrip()}"
@@ -158,9 +160,9 @@ def _documented_home(
         return f"{home}.{qualname}" in objects
     for other in objects:
         head, _, tail = other.rpartition(".")
-        if tail == name and head in sys.modules:
-            if getattr(sys.modules[head], name, None) is value:
-                return True
+        module = sys.modules.get(head) if tail == name else None
+        if module is not None and getattr(module, name, None) is value:
+            return True
     return False
 
 
