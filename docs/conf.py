@@ -64,8 +64,10 @@ napoleon_numpy_docstring = False
 napoleon_use_rtype = False
 napoleon_attr_annotations = True
 
-# The examples: each page builds its own client on the fake service.
+# The examples: each page builds its own client on the fake service, and
+# files are named from the repository's root, as the command line is run.
 doctest_test_doctest_blocks = "default"
+doctest_global_setup = f"import os\nos.chdir({str(ROOT)!r})"
 doctest_default_flags = (
     doctest.ELLIPSIS
     | doctest.NORMALIZE_WHITESPACE

@@ -18,6 +18,7 @@ function, method and property must have a docstring.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import importlib
 import inspect
@@ -112,6 +113,10 @@ class CommandOutput(SphinxDirective):
         if words[:1] != ["amcards"]:
             raise self.error("command-output runs 'amcards ...' only")
         status, output = run_command(words[1:])
+        if words[-1] == "--help":
+            _help_pages(self.env).setdefault(self.env.docname, set()).add(
+                " ".join(words[1:-1])
+            )
         expected = self.options.get("returncode", 0)
         where = self.get_location()
         if status != expected:
@@ -135,6 +140,34 @@ class CommandOutput(SphinxDirective):
         block = nodes.literal_block(text, text)
         block["language"] = "console"
         return [block]
+
+
+def _help_pages(env: BuildEnvironment) -> dict[str, set[str]]:
+    """The ``--help`` outputs shown, by page (kept with the environment)."""
+    if not hasattr(env, "amcards_help"):
+        env.amcards_help = {}  # type: ignore[attr-defined]
+    pages: dict[str, set[str]] = env.amcards_help  # type: ignore[attr-defined]
+    return pages
+
+
+def forget_page(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    """Drop what a page showed before it is read again."""
+    _help_pages(env).pop(docname, None)
+
+
+def check_commands(app: Sphinx, env: BuildEnvironment) -> None:
+    """Warn about a command whose ``--help`` no page shows."""
+    from amcards.cli import build_parser
+
+    shown = set().union(*_help_pages(env).values())
+    commands = [""]
+    for action in build_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            commands.extend(action.choices)
+    for command in commands:
+        if command not in shown:
+            name = f"amcards {command}".strip()
+            logger.warning("no page shows '%s --help'", name)
 
 
 # The package check -------------------------------------------------------
@@ -339,4 +372,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     )
     app.connect("autodoc-process-docstring", require_docstring)
     app.connect("env-check-consistency", check_package)
+    app.connect("env-check-consistency", check_commands)
+    app.connect("env-purge-doc", forget_page)
     return {"parallel_read_safe": False, "parallel_write_safe": True}
