@@ -1,5 +1,8 @@
 """Sphinx helpers that keep the documentation honest.
 
+``.. package-names:: MODULE`` lists the names a module exports, each
+linked to its documentation, wherever it is defined.
+
 ``.. command-output:: amcards ARGS...`` runs the ``amcards`` command in
 this process, at build time, and shows what it printed (standard output
 and standard error, in the order they were written).  The exit status
@@ -140,6 +143,41 @@ class CommandOutput(SphinxDirective):
         block = nodes.literal_block(text, text)
         block["language"] = "console"
         return [block]
+
+
+class PackageNames(SphinxDirective):
+    """List a module's ``__all__``, each name linked to where it lives."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        module_name = self.arguments[0]
+        module = importlib.import_module(module_name)
+        items = nodes.bullet_list()
+        for name in module.__all__:
+            value = getattr(module, name)
+            home = getattr(value, "__module__", None)
+            qualname = getattr(value, "__qualname__", None)
+            if isinstance(value, type) or callable(value):
+                target = f"{home}.{qualname}"
+            else:
+                target = f"{module_name}.{name}"
+            ref = addnodes.pending_xref(
+                "",
+                refdomain="py",
+                reftype="obj",
+                reftarget=target,
+                refexplicit=True,
+                refwarn=True,
+                refdoc=self.env.docname,
+            )
+            ref += nodes.literal(name, name)
+            paragraph = nodes.paragraph()
+            paragraph += ref
+            item = nodes.list_item()
+            item += paragraph
+            items += item
+        return [items]
 
 
 def _help_pages(env: BuildEnvironment) -> dict[str, set[str]]:
@@ -324,6 +362,24 @@ def _home_name(target: str) -> str | None:
     return None
 
 
+def _same_value(target: str, entries: dict[str, Any]) -> list[Any]:
+    """Documented names bound to the very value ``target`` names."""
+    head, _, tail = target.rpartition(".")
+    missing = object()
+    value = getattr(sys.modules.get(head), tail, missing)
+    if value is missing:
+        return []
+    found = []
+    for name, entry in entries.items():
+        home, _, last = name.rpartition(".")
+        if (
+            last == tail
+            and getattr(sys.modules.get(home), tail, None) is value
+        ):
+            found.append((name, entry))
+    return found
+
+
 def resolve_short_name(
     app: Sphinx,
     env: BuildEnvironment,
@@ -351,6 +407,8 @@ def resolve_short_name(
             for name, entry in entries.items()
             if name.endswith("." + target)
         ]
+    if not found:
+        found = _same_value(target, entries)
     if len(found) != 1:
         return None
     name, entry = found[0]
@@ -366,6 +424,7 @@ def resolve_short_name(
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("command-output", CommandOutput)
+    app.add_directive("package-names", PackageNames)
     app.connect("missing-reference", resolve_short_name)
     app.connect(
         "autodoc-process-docstring", drop_borrowed_docstring, priority=100
