@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import textwrap
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from amcards import csvinput
 from amcards.core.errors import (
@@ -32,6 +33,7 @@ from amcards.core.errors import (
     ForbiddenCampaignError,
     ForbiddenTemplateError,
     InsufficientCreditsError,
+    SendInProgressError,
     SendOutcomeUnknownError,
     ValidationError,
 )
@@ -39,6 +41,7 @@ from amcards.core.errors import (
 if TYPE_CHECKING:
     from amcards.client import AMcardsClient
     from amcards.core.models import User
+    from amcards.ledger import Entry, SendLedger
     from amcards.transports.fake import FakeAMcards
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "build_parser",
     "format_cents",
     "main",
+    "parse_dollars",
 ]
 
 EXIT_OK = 0
@@ -79,6 +83,28 @@ def format_cents(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     whole, part = divmod(abs(cents), 100)
     return f"{sign}${whole:,}.{part:02d}"
+
+
+_DOLLARS = re.compile(r"\$?(\d{1,9})(?:\.(\d{1,2}))?")
+
+
+def parse_dollars(text: str) -> int:
+    """Read a dollar amount ("25", "25.5", "25.00", "$25.00") as cents.
+
+    Anything else (cents, commas, a sign, more than two decimals) is
+    refused rather than guessed at.
+
+    Raises:
+        argparse.ArgumentTypeError: the text is not such an amount.
+    """
+    match = _DOLLARS.fullmatch(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an amount in dollars; write it like 25, "
+            "25.00 or $25.00"
+        )
+    whole, part = match.group(1), match.group(2) or "0"
+    return int(whole) * 100 + int(part.ljust(2, "0"))
 
 
 # The command line --------------------------------------------------------
@@ -114,12 +140,37 @@ line number and reason and is not sent.  Rules:
   - an address line over {csvinput.LONG_LINE} characters is a warning; \
 the row is still sent.
 
-Then the rows are priced and you are asked to confirm on the terminal.
-Without a terminal nothing is sent unless --yes is given.  One card is
-sent per row; a row the service refuses is reported and the rest go on,
-except after a refused token, a template or campaign not in the account,
-or too few credits, when the remaining rows are left unsent.  Ctrl-C
-stops after the current row and prints what was sent.
+A row that repeats an earlier one (the same name and address, compared
+ignoring case and spacing) is rejected as "same recipient as line N", so
+a contact exported twice is mailed once; --allow-duplicates sends every
+copy.
+
+Then the rows are priced.  If your balance is below the estimate, nothing
+is sent.  --max-cost DOLLARS (25, 25.00 or $25.00; dollars, never cents)
+caps the run: nothing is sent if the estimate is higher, and the run
+stops before a row whose price would take its charges past the cap.
+Then you are asked to confirm on the terminal.  Without a terminal
+nothing is sent unless --yes is given.  One card is sent per row; a row
+the service refuses is reported and the rest go on, except after a
+refused token, a template or campaign not in the account, or too few
+credits, when the remaining rows are left unsent.  Ctrl-C stops after
+the current row and prints what was sent.
+
+--journal FILE writes each send into FILE (an SQLite file, created when
+missing) before it goes out.  Run the same command again after a crash,
+a kill or Ctrl-C and only the rows not yet sent go out:
+  - a row the journal holds as sent is reported as "already sent
+    (journal)" with its card id, and is neither priced nor sent;
+  - a row whose answer was lost is first looked up among your recent
+    cards; it is sent again only when no card has shown up a minute
+    after the attempt (until then it is skipped: run again later).  A
+    --campaign row whose answer was lost is never sent again: check it
+    in your account;
+  - a row another run is sending right now is skipped.
+A row is known by the template or campaign, the send date, the message
+and the normalised address, not by its line: the file may be sorted or
+grown between runs.  The journal remembers rows for good; to mail the
+same people again on purpose, use a new journal file or --send-date.
 
 The access token comes from ${TOKEN_ENV} or --token (the variable
 is safer: other users of this machine can see command lines); the server
@@ -130,9 +181,11 @@ posted.
 
 EXIT_STATUS_HELP = f"""\
 exit status:
-  {EXIT_OK}    every row was sent (with --dry-run: every row would be)
-  {EXIT_NOT_ALL_SENT}    some rows were rejected, failed or not sent; or the
-       service refused the request
+  {EXIT_OK}    every row was sent, in this run or (--journal) an earlier
+       one; with --dry-run: every row would be
+  {EXIT_NOT_ALL_SENT}    some rows were rejected, failed, skipped or not sent;
+       the balance or --max-cost stopped the run; or the service
+       refused the request
   {EXIT_USAGE}    usage error: bad option, unreadable file, no token, or
        --yes needed without a terminal
   {EXIT_INTERRUPTED}  stopped with Ctrl-C
@@ -241,6 +294,26 @@ def _add_send_cards(commands: Any, common: argparse.ArgumentParser) -> None:
         f"{DEFAULT_INITIATOR})",
     )
     send.add_argument(
+        "--journal",
+        metavar="FILE",
+        help="record every send in FILE first; run the same command "
+        "again after a crash and only rows not yet sent go out",
+    )
+    send.add_argument(
+        "--max-cost",
+        metavar="DOLLARS",
+        type=parse_dollars,
+        help="spend at most this many dollars (25, 25.00 or $25.00): "
+        "send nothing if the estimate is higher, stop before a row that "
+        "would take the charges past it",
+    )
+    send.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="send every copy of a row that repeats an earlier one "
+        "(default: reject the copies)",
+    )
+    send.add_argument(
         "--dry-run",
         action="store_true",
         help="check and price every row, send nothing",
@@ -318,8 +391,11 @@ def _explain(exc: AMcardsException) -> str:
 # The account -------------------------------------------------------------
 
 
-def _open_client(args: argparse.Namespace) -> AMcardsClient:
-    """A client for the demo account (--fake) or the token's account."""
+def _open_client(
+    args: argparse.Namespace, ledger: SendLedger | None = None
+) -> AMcardsClient:
+    """A client for the demo account (--fake) or the token's account;
+    with ``ledger``, every send goes through it."""
     if args.fake:
         if args.token or args.base_url:
             raise UsageError(
@@ -330,7 +406,9 @@ def _open_client(args: argparse.Namespace) -> AMcardsClient:
         from amcards.transports.fake import DEMO_ACCESS_TOKEN, FakeTransport
 
         transport = FakeTransport(_demo_service())
-        return AMcardsClient(DEMO_ACCESS_TOKEN, transport=transport)
+        return AMcardsClient(
+            DEMO_ACCESS_TOKEN, transport=transport, ledger=ledger
+        )
 
     token = (args.token or os.environ.get(TOKEN_ENV, "")).strip()
     if not token:
@@ -347,7 +425,7 @@ def _open_client(args: argparse.Namespace) -> AMcardsClient:
         )
     from amcards.client import AMcardsClient
 
-    return AMcardsClient(token, base_url=base_url)
+    return AMcardsClient(token, base_url=base_url, ledger=ledger)
 
 
 def _demo_service() -> FakeAMcards:
@@ -506,6 +584,7 @@ class _Sent:
     card_ids: list[int]
     cost: int | None = None
     mailing_id: int | None = None
+    note: str = ""
 
 
 @dataclass
@@ -520,10 +599,43 @@ class _Run:
 
     rejected: list[csvinput.Rejected]
     sent: list[_Sent] = field(default_factory=list)
+    already_sent: list[_Sent] = field(default_factory=list)
     failed: list[_Failed] = field(default_factory=list)
+    skipped: list[_Failed] = field(default_factory=list)
     not_sent: list[csvinput.Recipient] = field(default_factory=list)
     stop_reason: str | None = None
     interrupted: bool = False
+    charged: int = 0
+
+    @property
+    def troubled(self) -> bool:
+        """Whether some row was rejected, failed or skipped."""
+        return bool(self.rejected or self.failed or self.skipped)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every row was sent, in this run or an earlier one."""
+        return not (
+            self.troubled
+            or self.not_sent
+            or self.stop_reason
+            or self.interrupted
+        )
+
+
+@dataclass
+class _Batch:
+    """The rows to send, their send keys, and their prices in cents."""
+
+    rows: list[csvinput.Recipient]
+    keys: dict[int, str]
+    costs: dict[int, int] = field(default_factory=dict)
+    journal: SendLedger | None = None
+
+    @property
+    def total(self) -> int:
+        """The estimate for the rows still to send."""
+        return sum(self.costs.get(row.line, 0) for row in self.rows)
 
 
 def _run_send_cards(args: argparse.Namespace) -> int:
@@ -531,7 +643,7 @@ def _run_send_cards(args: argparse.Namespace) -> int:
     send_date = _check_send_options(args)
     overrides = csvinput.parse_mapping(args.map)
 
-    # 1. Read the file and check every row.
+    # 1. Read the file, check every row, set repeated rows aside.
     recipients_file = csvinput.read_recipients(args.file, overrides)
     _report_columns(recipients_file.columns, campaign)
     checked = [
@@ -540,55 +652,83 @@ def _run_send_cards(args: argparse.Namespace) -> int:
     ]
     good = [r for r in checked if isinstance(r, csvinput.Recipient)]
     run = _Run([r for r in checked if isinstance(r, csvinput.Rejected)])
-    _report_checks(len(checked), good, run.rejected)
-    if not good:
+    keys, first_copies = _row_keys(args, good, send_date)
+    batch = _Batch(good, keys)
+    if not args.allow_duplicates:
+        _set_aside_copies(batch, first_copies, run)
+    _report_checks(len(checked), batch.rows, run.rejected)
+    if not batch.rows:
         _say("No row can be sent.")
         _print_summary(args, run, None)
         return EXIT_NOT_ALL_SENT
 
-    with _open_client(args) as client:
-        # 2. Price the rows that passed.
-        pricing = _price(client, args, good, send_date)
-        total, balance = pricing.total, pricing.balance
-        if pricing.refused:
-            run.failed.extend(pricing.refused)
-            refused = {id(failed.recipient) for failed in pricing.refused}
-            good = [r for r in good if id(r) not in refused]
-            for failed in pricing.refused:
-                _say(f"  not sent {failed.recipient.label}: {failed.reason}")
-        if not good:
-            _say("No row can be sent.")
+    batch.journal = _open_journal(args)
+    try:
+        with _open_client(args, batch.journal) as client:
+            return _send_batch(client, args, batch, send_date, run)
+    finally:
+        if batch.journal is not None:
+            batch.journal.close()
+
+
+def _send_batch(
+    client: AMcardsClient,
+    args: argparse.Namespace,
+    batch: _Batch,
+    send_date: str | None,
+    run: _Run,
+) -> int:
+    """Consult the journal, price, check the money, confirm, send."""
+    # 2. Leave out what the journal holds as sent, or cannot tell yet.
+    if batch.journal is not None:
+        _consult_journal(client, batch, run)
+        if not batch.rows:
+            _say("Nothing left to send.")
             _print_summary(args, run, None)
-            return EXIT_NOT_ALL_SENT
-        noun = "campaign" if campaign else "card"
-        _say(
-            f"{_count(len(good), noun)} to send, about "
-            f"{format_cents(total)}; your balance is {format_cents(balance)}."
-        )
-        if balance < total:
-            _say(
-                "The balance is below the estimate: the service will refuse "
-                "sends once it runs out, and the run will stop there."
-            )
-        if args.dry_run:
-            _say("Dry run: nothing was sent.")
-            run.not_sent = good
-            _print_summary(args, run, total)
-            return EXIT_NOT_ALL_SENT if run.rejected or run.failed else 0
+            return EXIT_OK if run.complete else EXIT_NOT_ALL_SENT
 
-        # 3. Ask, then send.
-        refusal = _confirm(args, len(good), noun, total)
-        if refusal is not None:
-            run.not_sent = good
-            return refusal
-        _send_all(client, args, good, send_date, run)
+    # 3. Price the rest; compare with the balance and --max-cost.
+    pricing = _price(client, args, batch.rows, send_date)
+    batch.costs = pricing.costs
+    if pricing.refused:
+        run.failed.extend(pricing.refused)
+        refused = {failed.recipient.line for failed in pricing.refused}
+        batch.rows = [r for r in batch.rows if r.line not in refused]
+        for failed in pricing.refused:
+            _say(f"  not sent {failed.recipient.label}: {failed.reason}")
+    if not batch.rows:
+        _say("No row can be sent.")
+        _print_summary(args, run, None)
+        return EXIT_NOT_ALL_SENT
+    noun = "campaign" if args.campaign is not None else "card"
+    total = batch.total
+    _say(
+        f"{_count(len(batch.rows), noun)} to send, about "
+        f"{format_cents(total)}; your balance is "
+        f"{format_cents(pricing.balance)}."
+    )
+    problem = _money_problem(args, total, pricing.balance)
+    if problem is not None:
+        _say(f"Not sending: {problem}.")
+        run.stop_reason = problem
+        run.not_sent = batch.rows
+        _print_summary(args, run, total)
+        return EXIT_NOT_ALL_SENT
+    if args.dry_run:
+        _say("Dry run: nothing was sent.")
+        run.not_sent = batch.rows
+        _print_summary(args, run, total)
+        return EXIT_NOT_ALL_SENT if run.troubled else EXIT_OK
 
+    # 4. Ask, then send.
+    refusal = _confirm(args, len(batch.rows), noun, total)
+    if refusal is not None:
+        return refusal
+    _send_all(client, args, batch, send_date, run)
     _print_summary(args, run, total)
     if run.interrupted:
         return EXIT_INTERRUPTED
-    if run.rejected or run.failed or run.not_sent:
-        return EXIT_NOT_ALL_SENT
-    return EXIT_OK
+    return EXIT_OK if run.complete else EXIT_NOT_ALL_SENT
 
 
 def _check_send_options(args: argparse.Namespace) -> str | None:
@@ -606,6 +746,210 @@ def _check_send_options(args: argparse.Namespace) -> str | None:
         return validators.validate_date(args.send_date, "--send-date")
     except ValidationError as exc:
         raise UsageError(str(exc)) from exc
+
+
+def _row_keys(
+    args: argparse.Namespace,
+    rows: Sequence[csvinput.Recipient],
+    send_date: str | None,
+) -> tuple[dict[int, str], dict[int, int]]:
+    """Each row's send key, and the first line of each repeated row.
+
+    The key is the one the send ledger derives from the template or
+    campaign, the send date, the message and the normalised address, so
+    two rows share it exactly when they would mail the same card to the
+    same person.  The second and later copies of such a row get keys of
+    their own, numbered by copy, for --allow-duplicates; the copies are
+    alike, so which line is which copy does not matter.  Returns the
+    keys by line, and {line of a copy: line of the first copy}.
+    """
+    from amcards.ledger import derive_key
+
+    kind: Literal["card", "campaign"] = "card"
+    target, message = args.template, args.message
+    if args.campaign is not None:
+        kind, target, message = "campaign", args.campaign, None
+    keys: dict[int, str] = {}
+    first_copies: dict[int, int] = {}
+    first_line: dict[str, int] = {}
+    copies: dict[str, int] = {}
+    for row in rows:
+        key = derive_key(kind, target, row.address, send_date, message)
+        copies[key] = copies.get(key, 0) + 1
+        if copies[key] == 1:
+            first_line[key] = row.line
+            keys[row.line] = key
+            continue
+        first_copies[row.line] = first_line[key]
+        extra = {"copy": copies[key]}
+        keys[row.line] = derive_key(
+            kind, target, row.address, send_date, message, extra
+        )
+    return keys, first_copies
+
+
+def _set_aside_copies(
+    batch: _Batch, first_copies: dict[int, int], run: _Run
+) -> None:
+    """Reject each row that repeats an earlier one."""
+    for row in batch.rows:
+        if row.line in first_copies:
+            reason = (
+                f"same recipient as line {first_copies[row.line]} (a "
+                "repeated row; --allow-duplicates sends every copy)"
+            )
+            rejected = csvinput.Rejected(row.line, row.label, (reason,))
+            run.rejected.append(rejected)
+    batch.rows = [row for row in batch.rows if row.line not in first_copies]
+    run.rejected.sort(key=lambda rejected: rejected.line)
+
+
+def _open_journal(args: argparse.Namespace) -> SendLedger | None:
+    """The send ledger for --journal, or None.
+
+    A dry run does not create a journal that is not there yet.
+    """
+    if args.journal is None:
+        return None
+    import sqlite3
+
+    path = args.journal
+    if os.path.exists(path) and os.path.samefile(path, args.file):
+        raise UsageError("--journal must not be the recipients file")
+    if args.dry_run and not os.path.exists(path):
+        _say(f"Journal {path}: new (a dry run does not create it).")
+        return None
+    try:
+        return _open_ledger(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(
+            f"cannot use {path} as a journal: {exc} (a journal is an "
+            "SQLite file that only this command writes)"
+        ) from exc
+
+
+def _open_ledger(path: str) -> SendLedger:
+    """The send ledger behind --journal (tests replace this)."""
+    from amcards.ledger import SendLedger
+
+    return SendLedger(path)
+
+
+def _consult_journal(client: AMcardsClient, batch: _Batch, run: _Run) -> None:
+    """Take out of the batch the rows the journal settles or holds.
+
+    A row recorded as sent is reported as already sent.  A row whose
+    send never recorded its outcome (a lost answer, a crash, a kill) is
+    looked up first (:meth:`SendLedger.reconcile`): found, it counts as
+    already sent; settled as not sent, it stays in the batch; otherwise
+    it is skipped, as is a row another live run is sending.
+    """
+    journal = batch.journal
+    assert journal is not None
+    to_send: list[csvinput.Recipient] = []
+    for row in batch.rows:
+        entry = journal.get(batch.keys[row.line])
+        if entry is None:
+            to_send.append(row)
+            continue
+        verdict = _bring_up_to_date(journal, client, entry)
+        if isinstance(verdict, str):
+            run.skipped.append(_Failed(row, verdict))
+            _say(f"  skipped {row.label}: {verdict}")
+        elif verdict.state == "sent":
+            sent = _sent_from_entry(row, verdict)
+            run.already_sent.append(sent)
+            described = _describe_sent(sent)
+            _say(f"  already sent (journal) {row.label}: {described}")
+        else:
+            if entry.state != "refused":
+                _say(
+                    f"  {row.label}: an earlier attempt left no card; it "
+                    "is sent again"
+                )
+            to_send.append(row)
+    if run.already_sent or run.skipped:
+        _say(
+            f"Journal {journal.path}: {len(run.already_sent)} already "
+            f"sent, {len(run.skipped)} skipped, {len(to_send)} to send."
+        )
+    batch.rows = to_send
+
+
+def _bring_up_to_date(
+    journal: SendLedger, client: AMcardsClient, entry: Entry
+) -> Entry | str:
+    """A settled entry (sent or refused), or why the row is skipped."""
+    if entry.state in ("sent", "refused"):
+        return entry
+    if entry.state == "pending" and not journal.is_stale(entry):
+        return _held(entry.owner, entry.updated.isoformat())
+    try:
+        entry = journal.reconcile(entry, client)
+    except SendInProgressError as exc:
+        return _held(exc.owner, exc.since)
+    except AuthenticationError:
+        raise
+    except AMcardsException as exc:
+        return (
+            "an earlier attempt may have sent it, and looking it up "
+            f"failed: {_explain(exc)}; run again later"
+        )
+    if entry.state != "unknown":
+        return entry
+    if entry.kind != "card":
+        return (
+            "an earlier attempt may have sent it, and a campaign cannot "
+            "be looked up; check your account before sending it again "
+            "(this journal will not)"
+        )
+    import datetime as dt
+
+    settled = entry.updated.timestamp() + journal.settle_after
+    when = dt.datetime.fromtimestamp(settled).strftime("%H:%M:%S")
+    return (
+        "an earlier attempt may have sent it and no card has shown up "
+        f"yet; it is sent again only {journal.settle_after:.0f} s after "
+        f"that attempt: run again after {when}"
+    )
+
+
+def _held(owner: object, since: object) -> str:
+    return f"another run is sending it ({owner}, since {since})"
+
+
+def _sent_from_entry(row: csvinput.Recipient, entry: Entry) -> _Sent:
+    result = entry.result or {}
+    if entry.kind == "card":
+        card_ids = [int(result["card_id"])] if "card_id" in result else []
+    else:
+        card_ids = [int(card_id) for card_id in result.get("card_ids", [])]
+    mailing_id = result.get("mailing_id")
+    note = "found by looking it up" if result.get("reconciled") else ""
+    return _Sent(
+        row,
+        card_ids,
+        mailing_id=None if mailing_id is None else int(mailing_id),
+        note=note,
+    )
+
+
+def _money_problem(
+    args: argparse.Namespace, total: int, balance: int
+) -> str | None:
+    """Why the batch must not start, for money reasons; None if it may."""
+    limit: int | None = args.max_cost
+    if limit is not None and total > limit:
+        return (
+            f"the estimate {format_cents(total)} is over --max-cost "
+            f"{format_cents(limit)}"
+        )
+    if balance < total:
+        return (
+            f"your balance {format_cents(balance)} is below the estimate "
+            f"{format_cents(total)}; add credits or send fewer rows"
+        )
+    return None
 
 
 def _report_columns(columns: csvinput.ColumnMap, campaign: bool) -> None:
@@ -646,9 +990,10 @@ def _report_checks(
 
 @dataclass
 class _Pricing:
-    """The estimate, the balance, and rows the service would not price."""
+    """Each row's estimate (by line), the balance, and rows the service
+    would not price."""
 
-    total: int
+    costs: dict[int, int]
     balance: int
     refused: list[_Failed] = field(default_factory=list)
 
@@ -659,7 +1004,7 @@ def _price(
     good: Sequence[csvinput.Recipient],
     send_date: str | None,
 ) -> _Pricing:
-    """Estimate the total and read the balance, in cents.
+    """Estimate each row and read the balance, in cents.
 
     This takes as few requests as possible.  A card's price depends only
     on whether it travels domestically, so cards are priced from the user
@@ -676,8 +1021,10 @@ def _price(
         if args.campaign is None:
             template = client.template(args.template)
             _say(f"Template {template.id}: {template.name}")
-            costs = [card_cost(user, template, r.address) for r in good]
-            return _Pricing(sum(costs), user.credits)
+            costs = {
+                r.line: card_cost(user, template, r.address) for r in good
+            }
+            return _Pricing(costs, user.credits)
         campaign = client.campaign(args.campaign)
         _say(f"Campaign {campaign.id}: {campaign.name}")
         return _price_campaign(client, args, user, good, send_date)
@@ -701,7 +1048,7 @@ def _price_campaign(
 ) -> _Pricing:
     from amcards.core import validators
 
-    pricing = _Pricing(0, user.credits)
+    pricing = _Pricing({}, user.credits)
     prices: dict[tuple[bool, bool], int] = {}
     for recipient in good:
         country = recipient.address.get("country") or user.country
@@ -720,7 +1067,7 @@ def _price_campaign(
                 reason = f"the service would not price it: {exc}"
                 pricing.refused.append(_Failed(recipient, reason))
                 continue
-        pricing.total += prices[kind]
+        pricing.costs[recipient.line] = prices[kind]
     return pricing
 
 
@@ -779,38 +1126,48 @@ class _StopRequest:
 def _send_all(
     client: AMcardsClient,
     args: argparse.Namespace,
-    good: Sequence[csvinput.Recipient],
+    batch: _Batch,
     send_date: str | None,
     run: _Run,
 ) -> None:
     """Send row after row; a failed row does not stop the others."""
-    count = len(good)
+    rows = batch.rows
+    count = len(rows)
+    journal = batch.journal is not None
     with _StopRequest().installed() as stop:
-        for position, recipient in enumerate(good, 1):
+        for position, recipient in enumerate(rows, 1):
             if stop.requested:
                 run.interrupted = True
-                run.not_sent = list(good[position - 1 :])
+                run.not_sent = list(rows[position - 1 :])
                 _say("Stopped (Ctrl-C); the remaining rows were not sent.")
+                return
+            over = _over_the_cap(args, batch, recipient, run)
+            if over is not None:
+                run.stop_reason = over
+                run.not_sent = list(rows[position - 1 :])
+                _say(f"Stopping: {over}.")
                 return
             step = f"[{position}/{count}] {recipient.label}"
             try:
-                sent = _send_one(client, args, recipient, send_date)
+                sent = _send_one(client, args, batch, recipient, send_date)
             except KeyboardInterrupt:
-                reason = (
-                    "stopped while sending: it may or may not have gone "
-                    "out; check with 'amcards cards' before sending again"
-                )
+                reason = _interrupted_reason(journal)
                 run.failed.append(_Failed(recipient, reason))
                 run.interrupted = True
-                run.not_sent = list(good[position:])
+                run.not_sent = list(rows[position:])
                 _say(f"{step}: {reason}")
                 return
+            except SendInProgressError as exc:
+                reason = _held(exc.owner, exc.since)
+                run.skipped.append(_Failed(recipient, reason))
+                _say(f"{step}: skipped: {reason}")
             except AMcardsException as exc:
-                run.failed.append(_Failed(recipient, _send_failure(exc)))
-                _say(f"{step}: FAILED: {_send_failure(exc)}")
+                reason = _send_failure(exc, journal)
+                run.failed.append(_Failed(recipient, reason))
+                _say(f"{step}: FAILED: {reason}")
                 if isinstance(exc, _ACCOUNT_ERRORS):
                     run.stop_reason = _explain(exc)
-                    run.not_sent = list(good[position:])
+                    run.not_sent = list(rows[position:])
                     _say("Stopping: every further send would fail too.")
                     return
             except Exception as exc:  # keep the record of what was sent
@@ -819,15 +1176,44 @@ def _send_all(
                 _say(f"{step}: FAILED: {reason}")
             else:
                 run.sent.append(sent)
+                run.charged += (
+                    sent.cost
+                    if sent.cost is not None
+                    else batch.costs.get(recipient.line, 0)
+                )
                 _say(f"{step}: sent, {_describe_sent(sent)}")
+
+
+def _over_the_cap(
+    args: argparse.Namespace,
+    batch: _Batch,
+    recipient: csvinput.Recipient,
+    run: _Run,
+) -> str | None:
+    """Why the next row would break --max-cost, or None.
+
+    The estimate was checked against the cap before the batch started;
+    this catches charges higher than estimated.
+    """
+    limit: int | None = args.max_cost
+    price = batch.costs.get(recipient.line, 0)
+    if limit is None or run.charged + price <= limit:
+        return None
+    return (
+        f"the charges so far, {format_cents(run.charged)}, and the next "
+        f"row's {format_cents(price)} would pass --max-cost "
+        f"{format_cents(limit)}"
+    )
 
 
 def _send_one(
     client: AMcardsClient,
     args: argparse.Namespace,
+    batch: _Batch,
     recipient: csvinput.Recipient,
     send_date: str | None,
 ) -> _Sent:
+    key = None if batch.journal is None else batch.keys[recipient.line]
     if args.campaign is None:
         card = client.send_card(
             args.template,
@@ -835,6 +1221,7 @@ def _send_one(
             recipient.address,
             send_date=send_date,
             message=args.message,
+            idempotency_key=key,
         )
         return _Sent(recipient, [card.card_id], cost=card.total_cost)
     response = client.send_campaign(
@@ -842,13 +1229,32 @@ def _send_one(
         args.initiator,
         recipient.address,
         send_date=send_date,
+        idempotency_key=key,
     )
     return _Sent(
         recipient, list(response.card_ids), mailing_id=response.mailing_id
     )
 
 
-def _send_failure(exc: AMcardsException) -> str:
+def _interrupted_reason(journal: bool) -> str:
+    if journal:
+        return (
+            "stopped while sending: it may or may not have gone out; the "
+            "journal knows, and a rerun looks it up before sending it again"
+        )
+    return (
+        "stopped while sending: it may or may not have gone out; check "
+        "with 'amcards cards' before sending again"
+    )
+
+
+def _send_failure(exc: AMcardsException, journal: bool) -> str:
+    if isinstance(exc, SendOutcomeUnknownError) and journal:
+        return (
+            "no answer came back, so the card may or may not have been "
+            "sent; the journal knows, and a rerun looks it up before "
+            "sending this row again"
+        )
     if isinstance(exc, SendOutcomeUnknownError):
         return (
             "no answer came back, so the card may or may not have been "
@@ -864,6 +1270,8 @@ def _describe_sent(sent: _Sent) -> str:
         text = f"mailing {sent.mailing_id}, {text or 'no cards yet'}"
     if sent.cost is not None:
         text += f", {format_cents(sent.cost)}"
+    if sent.note:
+        text += f" ({sent.note})"
     return text
 
 
@@ -878,11 +1286,19 @@ def _print_summary(
         _print_json(_summary_data(args, run, estimate))
         return
     lines = ["Summary:"]
-    verb = "would be sent" if args.dry_run else "not sent"
+    would = args.dry_run and run.stop_reason is None
+    verb = "would be sent" if would else "not sent"
     groups: list[tuple[str, list[str]]] = [
         (
             "sent",
             [f"{s.recipient.label}: {_describe_sent(s)}" for s in run.sent],
+        ),
+        (
+            "already sent (journal)",
+            [
+                f"{s.recipient.label}: {_describe_sent(s)}"
+                for s in run.already_sent
+            ],
         ),
         (
             "rejected (bad rows, not sent)",
@@ -892,10 +1308,17 @@ def _print_summary(
             "failed",
             [f"{f.recipient.label}: {f.reason}" for f in run.failed],
         ),
+        (
+            "skipped (journal)",
+            [f"{f.recipient.label}: {f.reason}" for f in run.skipped],
+        ),
         (verb, [r.label for r in run.not_sent]),
     ]
+    always = {"sent", "failed"}
+    if args.journal is not None:
+        always.add("already sent (journal)")
     for title, entries in groups:
-        if entries or title in ("sent", "failed"):
+        if entries or title in always:
             lines.append(f"  {title}: {len(entries)}")
             lines.extend(f"    {entry}" for entry in entries)
     if run.stop_reason:
@@ -914,17 +1337,22 @@ def _summary_data(
     def row(recipient: csvinput.Recipient) -> dict[str, Any]:
         return {"line": recipient.line, "label": recipient.label}
 
+    def sent(item: _Sent) -> dict[str, Any]:
+        return {
+            **row(item.recipient),
+            "card_ids": item.card_ids,
+            "mailing_id": item.mailing_id,
+            "cost_cents": item.cost,
+        }
+
     return {
         "dry_run": bool(args.dry_run),
+        "journal": args.journal,
+        "max_cost_cents": args.max_cost,
         "estimated_cost_cents": estimate,
-        "sent": [
-            {
-                **row(s.recipient),
-                "card_ids": s.card_ids,
-                "mailing_id": s.mailing_id,
-                "cost_cents": s.cost,
-            }
-            for s in run.sent
+        "sent": [sent(s) for s in run.sent],
+        "already_sent": [
+            {**sent(s), "looked_up": bool(s.note)} for s in run.already_sent
         ],
         "rejected": [
             {"line": r.line, "label": r.label, "reasons": list(r.reasons)}
@@ -932,6 +1360,9 @@ def _summary_data(
         ],
         "failed": [
             {**row(f.recipient), "reason": f.reason} for f in run.failed
+        ],
+        "skipped": [
+            {**row(f.recipient), "reason": f.reason} for f in run.skipped
         ],
         "not_sent": [row(r) for r in run.not_sent],
         "stop_reason": run.stop_reason,

@@ -574,7 +574,8 @@ def test_send_cards_on_the_example_file(
 def test_send_cards_exits_0_when_every_row_is_sent(
     service: FakeAMcards, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write_csv(tmp_path, HEADER, GOOD_ROW, GOOD_ROW, newline="\r\n")
+    other = "Quill,Zebediah,1 Elm St,Reno,NV,89501,US"
+    path = write_csv(tmp_path, HEADER, GOOD_ROW, other, newline="\r\n")
     status = cli.main(
         ["send-cards", str(path), "--template", "1", "--fake", "--yes"]
     )
