@@ -63,7 +63,7 @@ def body_excerpt(body: bytes, limit: int = EXCERPT_LIMIT) -> str:
 
 
 class AMcardsException(Exception):
-    """Base exception for all exceptions raised by AMcards.
+    """The base of every exception this package raises.
 
     Errors about an HTTP answer fill in ``status``, ``method``, ``path``,
     ``body_excerpt`` and ``headers``; the others leave them as None.
@@ -102,31 +102,39 @@ class AMcardsException(Exception):
 
 
 class AuthenticationError(AMcardsException):
-    """Access token provided to client is unauthorized."""
+    """The service refused the access token (HTTP 401)."""
 
 
 class OAuthTokenRefreshError(AMcardsException):
-    """Something went wrong when attempting to refresh the access token."""
+    """The access token could not be refreshed.
+
+    The refresh token was refused, the service could not be reached, or
+    its answer was not understood.
+    """
 
 
 class InsufficientCreditsError(AMcardsException):
-    """Clients' user has insufficient credits."""
+    """The user's balance does not cover the send (HTTP 402)."""
 
 
 class DuplicateCampaignError(AMcardsException):
-    """Duplicate campaign detected."""
+    """The campaign was already sent to this recipient (HTTP 409).
+
+    Raised when the campaign refuses duplicates, or when the send asked
+    the service to check for them.
+    """
 
 
 class CardSendError(AMcardsException):
-    """Something went wrong when attempting to send a card."""
+    """The service refused to send a card (HTTP 400); nothing was sent."""
 
 
 class CardsSendError(AMcardsException):
-    """Something went wrong when attempting to send cards."""
+    """The service refused a batch of cards (HTTP 400); nothing was sent."""
 
 
 class CampaignSendError(AMcardsException):
-    """Something went wrong when attempting to send a drip campaign."""
+    """The service refused a drip campaign send, or to price one (HTTP 400)."""
 
 
 class ContactCreateError(AMcardsException):
@@ -138,27 +146,27 @@ class BadRequestError(AMcardsException):
 
 
 class ForbiddenResourceError(AMcardsException):
-    """Base exception for a resource the client may not access."""
+    """An object that does not exist or belongs to another user."""
 
 
 class ForbiddenCampaignError(ForbiddenResourceError):
-    """Campaign is not owned by clients' user, or does not exist."""
+    """The campaign does not exist, or belongs to another user."""
 
 
 class ForbiddenCardError(ForbiddenResourceError):
-    """Card is not owned by clients' user, or does not exist."""
+    """The card does not exist, or belongs to another user."""
 
 
 class ForbiddenContactError(ForbiddenResourceError):
-    """Contact is not owned by clients' user, or does not exist."""
+    """The contact does not exist, or belongs to another user."""
 
 
 class ForbiddenMailingError(ForbiddenResourceError):
-    """Mailing is not owned by clients' user, or does not exist."""
+    """The mailing does not exist, or belongs to another user."""
 
 
 class ForbiddenTemplateError(ForbiddenResourceError):
-    """Template is not owned by clients' user, or does not exist."""
+    """The template does not exist, or belongs to another user."""
 
 
 class RateLimitError(AMcardsException):
@@ -232,9 +240,9 @@ class SendOutcomeUnknownError(AMcardsException):
     """A send may or may not have reached the service.
 
     It is not repeated automatically, because repeating it could mail the
-    card twice.  ``request`` describes what was being sent (never the
-    token); look the card up (``AMcardsClient.find_recent_cards``) before
-    sending again.
+    card twice.  ``endpoint`` names the call and ``sent`` holds what was
+    being sent (never the token); look the card up
+    (``AMcardsClient.find_recent_cards``) before sending again.
     """
 
     def __init__(
@@ -320,7 +328,7 @@ class ValidationError(AMcardsException, ValueError):
 
 
 class ShippingAddressError(ValidationError):
-    """Some shipping address fields are missing or invalid."""
+    """A shipping address lacks a required key, or has a bad one."""
 
 
 class ReturnAddressError(ShippingAddressError):
@@ -328,11 +336,11 @@ class ReturnAddressError(ShippingAddressError):
 
 
 class DateFormatError(ValidationError):
-    """Invalid format for date."""
+    """A date is not a real date written the expected way."""
 
 
 class PhoneFormatError(ValidationError):
-    """Invalid format for phone number."""
+    """A phone number is not 10 digits, or 11 starting with 1."""
 
 
 class ExtraDataError(ValidationError):

@@ -42,7 +42,7 @@ def _link(base_url: str, path: str) -> str:
 
 
 class CardStatus(enum.Enum):
-    """Represents the status of an AMcards card.
+    """Where a card is in its life, from editable to delivered.
 
     ``UNKNOWN`` stands for a code this client does not know yet; the raw
     code is kept in :attr:`Card.status_code`.
@@ -66,7 +66,7 @@ class CardStatus(enum.Enum):
 
 
 class MailingStatus(enum.Enum):
-    """Represents the status of an AMcards mailing."""
+    """Whether the cards of a mailing have all been created."""
 
     COMPLETE = 0
     PROCESSING = 1
@@ -74,7 +74,7 @@ class MailingStatus(enum.Enum):
 
 @attrs.frozen
 class Gift:
-    """Represents an AMcards gift offered with a template.
+    """A gift that every card made from a template carries.
 
     Attributes:
         name: What the gift is called.
@@ -116,7 +116,7 @@ class CardGift:
 
 @attrs.frozen
 class Template:
-    """Represents an AMcards template (or quicksend template).
+    """A card design the account can send (a template or a quicksend).
 
     Attributes:
         id: The template's id; pass it as ``template_id`` to send it.
@@ -140,7 +140,7 @@ class Template:
 
 @attrs.frozen
 class Campaign:
-    """Represents an AMcards drip campaign.
+    """An AMcards drip campaign: a series of cards sent over time.
 
     Attributes:
         id: The campaign's id; pass it as ``campaign_id`` to send it.
@@ -170,7 +170,7 @@ class Campaign:
 
 @attrs.frozen
 class User:
-    """Represents an AMcards user: the account the token belongs to.
+    """The AMcards user the access token belongs to.
 
     Attributes:
         id: The user's id.
@@ -220,7 +220,7 @@ class User:
 
 @attrs.frozen
 class Card:
-    """Represents an AMcards card.
+    """A card in the account, as the service lists it.
 
     Attributes:
         id: The card's id.
@@ -276,18 +276,18 @@ class Card:
 
     @property
     def edit_link(self) -> str:
-        """This is the link to edit the card inside of AMcards.com."""
+        """The page on the AMcards site where the card can be edited."""
         return _link(self.base_url, f"/cards/edit/{self.id}/")
 
     @property
     def cancel_link(self) -> str:
-        """This is the link to cancel the card inside of AMcards.com."""
+        """The page on the AMcards site where the card can be cancelled."""
         return _link(self.base_url, f"/cards/cancel/{self.id}/")
 
 
 @attrs.frozen
 class Contact:
-    """Represents an AMcards contact (an entry of the address book).
+    """An entry of the user's AMcards address book.
 
     Optional values the service leaves empty are None.
 
@@ -340,7 +340,7 @@ class Contact:
 
 @attrs.frozen
 class Mailing:
-    """Represents an AMcards mailing (a batch of cards sent together).
+    """A mailing: a batch of cards sent together.
 
     Attributes:
         id: The mailing's id.
@@ -355,7 +355,7 @@ class Mailing:
 
     @property
     def mailing_link(self) -> str:
-        """This is the link to the mailing list inside of AMcards.com."""
+        """The page on the AMcards site that lists the mailing's cards."""
         return _link(self.base_url, f"/cards/history/?mailing={self.id}")
 
 
@@ -391,7 +391,7 @@ class CreditTransaction:
 
 @attrs.frozen
 class CardResponse:
-    """Represents AMcards' response for sending a single card.
+    """The service's answer to sending one card.
 
     Attributes:
         card_id: The new card's id.
@@ -411,18 +411,18 @@ class CardResponse:
 
     @property
     def edit_link(self) -> str:
-        """This is the link to edit the card inside of AMcards.com."""
+        """The page on the AMcards site where the card can be edited."""
         return _link(self.base_url, f"/cards/edit/{self.card_id}/")
 
     @property
     def cancel_link(self) -> str:
-        """This is the link to cancel the card inside of AMcards.com."""
+        """The page on the AMcards site where the card can be cancelled."""
         return _link(self.base_url, f"/cards/cancel/{self.card_id}/")
 
 
 @attrs.frozen
 class CardsResponse:
-    """Represents AMcards' response for sending multiple cards.
+    """The service's answer to sending a batch of cards.
 
     The cards are created later; read the mailing with
     :meth:`AMcardsClient.mailing <amcards.client.AMcardsClient.mailing>`.
@@ -443,7 +443,7 @@ class CardsResponse:
 
     @property
     def mailing_link(self) -> str:
-        """This is the link to the mailing list inside of AMcards.com."""
+        """The page on the AMcards site that lists the mailing's cards."""
         return _link(
             self.base_url, f"/cards/history/?mailing={self.mailing_id}"
         )
@@ -451,7 +451,7 @@ class CardsResponse:
 
 @attrs.frozen
 class CampaignResponse:
-    """Represents AMcards' response for sending a single drip campaign.
+    """The service's answer to sending a drip campaign to one recipient.
 
     Attributes:
         mailing_id: The id of the mailing holding the campaign's cards.
@@ -471,7 +471,7 @@ class CampaignResponse:
 
     @property
     def mailing_link(self) -> str:
-        """This is the link to the mailing list inside of AMcards.com."""
+        """The page on the AMcards site that lists the mailing's cards."""
         return _link(
             self.base_url, f"/cards/history/?mailing={self.mailing_id}"
         )
