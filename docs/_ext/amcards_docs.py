@@ -10,6 +10,8 @@ must be the one given with ``:returncode:`` (0 by default), and every
 line of ``:contains:`` must appear in the output; otherwise the build
 warns, which fails a build run with warnings as errors.  The command
 line reference is made of these, so it is always the parser's own help.
+With ``:scratch:`` the command runs in a folder of the page's own, where
+the files it writes stay for the page's later commands.
 
 The package check runs once everything has been read: every module of
 the package with an ``__all__`` must be documented with ``automodule``,
@@ -30,6 +32,7 @@ import os
 import pkgutil
 import shlex
 import sys
+import tempfile
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,16 +68,41 @@ _NEEDS_DOCSTRING = ("class", "exception", "function", "method", "property")
 # Running the command line ------------------------------------------------
 
 
+_SCRATCH: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def scratch_folder(env: BuildEnvironment) -> Path:
+    """A folder for the page being read, with ``docs`` linked into it.
+
+    Commands run there see the repository's ``docs/`` as in the root,
+    and the files they write (a journal) last until the page is read.
+    """
+    folder = env.temp_data.get("amcards_scratch")
+    if folder is None:
+        holder = tempfile.TemporaryDirectory(prefix="amcards-docs-")
+        _SCRATCH.append(holder)
+        folder = Path(holder.name)
+        (folder / "docs").symlink_to(ROOT / "docs")
+        env.temp_data["amcards_scratch"] = folder
+    return Path(folder)
+
+
+def remove_scratch(app: Sphinx, exception: BaseException | None) -> None:
+    """Delete the scratch folders once the build is over."""
+    while _SCRATCH:
+        _SCRATCH.pop().cleanup()
+
+
 @contextlib.contextmanager
-def _command_setting() -> Iterator[io.StringIO]:
-    """Capture both streams, no terminal, a fixed width, the repo root."""
+def _command_setting(where: Path) -> Iterator[io.StringIO]:
+    """Capture both streams, no terminal, a fixed width, in ``where``."""
     captured = io.StringIO()
     saved_env = {k: os.environ.get(k) for k in ("COLUMNS", "LINES")}
     saved_cwd = Path.cwd()
     saved_stdin = sys.stdin
     os.environ["COLUMNS"] = "80"
     os.environ["LINES"] = "25"
-    os.chdir(ROOT)
+    os.chdir(where)
     sys.stdin = io.StringIO("")
     try:
         with (
@@ -92,11 +120,11 @@ def _command_setting() -> Iterator[io.StringIO]:
                 os.environ[key] = value
 
 
-def run_command(argv: list[str]) -> tuple[int, str]:
+def run_command(argv: list[str], where: Path = ROOT) -> tuple[int, str]:
     """Run ``amcards ARGV`` in this process; its status and output."""
     from amcards.cli import main
 
-    with _command_setting() as captured:
+    with _command_setting(where) as captured:
         status = main(argv)
     return status, captured.getvalue()
 
@@ -109,19 +137,23 @@ class CommandOutput(SphinxDirective):
     option_spec: ClassVar[dict[str, Any]] = {
         "returncode": directives.nonnegative_int,
         "contains": directives.unchanged,
+        "scratch": directives.flag,
     }
 
     def run(self) -> list[nodes.Node]:
         words = shlex.split(self.arguments[0])
         if words[:1] != ["amcards"]:
             raise self.error("command-output runs 'amcards ...' only")
-        status, output = run_command(words[1:])
+        where = ROOT
+        if "scratch" in self.options:
+            where = scratch_folder(self.env)
+        status, output = run_command(words[1:], where)
         if words[-1] == "--help":
             _help_pages(self.env).setdefault(self.env.docname, set()).add(
                 " ".join(words[1:-1])
             )
         expected = self.options.get("returncode", 0)
-        where = self.get_location()
+        location = self.get_location()
         if status != expected:
             logger.warning(
                 "%r exited %s, expected %s:\n%s",
@@ -129,7 +161,7 @@ class CommandOutput(SphinxDirective):
                 status,
                 expected,
                 output,
-                location=where,
+                location=location,
             )
         for line in self.options.get("contains", "").splitlines():
             if line.strip() and line.strip() not in output:
@@ -137,7 +169,7 @@ class CommandOutput(SphinxDirective):
                     "%r did not print %r",
                     self.arguments[0],
                     line.strip(),
-                    location=where,
+                    location=location,
                 )
         text = f"$ {self.arguments[0]}\n{output.rstrip()}"
         block = nodes.literal_block(text, text)
@@ -433,4 +465,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-check-consistency", check_package)
     app.connect("env-check-consistency", check_commands)
     app.connect("env-purge-doc", forget_page)
+    app.connect("build-finished", remove_scratch)
     return {"parallel_read_safe": False, "parallel_write_safe": True}
