@@ -606,6 +606,7 @@ class _Run:
     stop_reason: str | None = None
     interrupted: bool = False
     charged: int = 0
+    surplus: int = 0  # the most a row has cost over its estimate
 
     @property
     def troubled(self) -> bool:
@@ -1176,12 +1177,15 @@ def _send_all(
                 _say(f"{step}: FAILED: {reason}")
             else:
                 run.sent.append(sent)
-                run.charged += (
-                    sent.cost
-                    if sent.cost is not None
-                    else batch.costs.get(recipient.line, 0)
-                )
+                _count_charge(run, sent, batch.costs[recipient.line])
                 _say(f"{step}: sent, {_describe_sent(sent)}")
+
+
+def _count_charge(run: _Run, sent: _Sent, estimate: int) -> None:
+    """Add a row's charge; a campaign's is taken to be its estimate."""
+    cost = estimate if sent.cost is None else sent.cost
+    run.charged += cost
+    run.surplus = max(run.surplus, cost - estimate)
 
 
 def _over_the_cap(
@@ -1190,18 +1194,19 @@ def _over_the_cap(
     recipient: csvinput.Recipient,
     run: _Run,
 ) -> str | None:
-    """Why the next row would break --max-cost, or None.
+    """Why the next row could take the charges past --max-cost, or None.
 
-    The estimate was checked against the cap before the batch started;
-    this catches charges higher than estimated.
+    The estimate was held against the cap before the batch started; this
+    catches rows charged more than estimated.  The next row is taken to
+    cost its estimate plus the most any row so far cost over its own.
     """
     limit: int | None = args.max_cost
-    price = batch.costs.get(recipient.line, 0)
+    price = batch.costs[recipient.line] + run.surplus
     if limit is None or run.charged + price <= limit:
         return None
     return (
-        f"the charges so far, {format_cents(run.charged)}, and the next "
-        f"row's {format_cents(price)} would pass --max-cost "
+        f"{format_cents(run.charged)} charged so far, and the next row "
+        f"(about {format_cents(price)}) could take that past --max-cost "
         f"{format_cents(limit)}"
     )
 

@@ -1015,12 +1015,12 @@ def test_python_m_amcards_sends_the_example_file() -> None:
     assert "\x1b[" not in done.stdout + done.stderr
 
 
-def test_importing_the_cli_loads_neither_client_nor_transports() -> None:
+def test_importing_the_cli_loads_no_client_transport_or_ledger() -> None:
     code = (
         "import sys, amcards.cli; "
         "print(sorted(m for m in sys.modules if m in "
         "('amcards.client', 'attrs', 'urllib3', 'cattrs', "
-        "'amcards.transports.fake')))"
+        "'amcards.transports.fake', 'amcards.ledger', 'sqlite3')))"
     )
     done = run_module("-c", code)
     assert done.returncode == 0, done.stderr
