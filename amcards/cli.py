@@ -2,9 +2,14 @@
 
 ``amcards send-cards FILE --template ID`` works in stages, and nothing is
 sent until every stage before the last has passed: read and map the file,
-check every row, price the rows that passed, ask for confirmation, then
-send one card per row, reporting each row as it goes and a summary at the
-end.  ``templates``, ``user`` and ``cards`` show what the account holds.
+check every row and reject repeated ones, leave out the rows a journal
+(``--journal``) holds as sent, price the rest and hold the estimate
+against the balance and ``--max-cost``, ask for confirmation, then send
+one card per row, reporting each row as it goes and a summary at the
+end.  With a journal every send goes through the send ledger
+(:mod:`amcards.ledger`) under a key derived from the row, so running the
+same command again after a crash sends only what is left.
+``templates``, ``user`` and ``cards`` show what the account holds.
 
 Importing this module is cheap: the client, the models and the transports
 are imported inside the commands that use them.
@@ -316,7 +321,8 @@ def _add_send_cards(commands: Any, common: argparse.ArgumentParser) -> None:
     send.add_argument(
         "--dry-run",
         action="store_true",
-        help="check and price every row, send nothing",
+        help="check and price every row, send nothing (with --journal: "
+        "only the rows not sent yet; a new journal is not created)",
     )
     send.add_argument(
         "--yes",
