@@ -142,7 +142,7 @@ def _read_oauth_config(
 
 
 class AMcardsClient:
-    """Client for the AMcards API.
+    """Talks to the AMcards API on behalf of one account.
 
     Args:
         access_token: Your AMcards access token.
@@ -236,7 +236,11 @@ class AMcardsClient:
     # Reading -----------------------------------------------------------
 
     def user(self, *, timeout: TimeoutArg = None) -> User:
-        """Fetches client's AMcards user."""
+        """Return the account the access token belongs to.
+
+        Raises:
+            AuthenticationError: the token was refused.
+        """
         request = builders.build_user_request()
         response = self._send("user", request, "read", timeout)
         return self._parse(
@@ -246,14 +250,23 @@ class AMcardsClient:
     def templates(
         self, limit: int = 25, skip: int = 0, *, timeout: TimeoutArg = None
     ) -> list[Template]:
-        """Fetches client's AMcards templates."""
+        """Return one page of the account's card templates.
+
+        Args:
+            limit: How many templates at most.
+            skip: How many to pass over first (the API's ``offset``).
+        """
         limit, skip = validators.validate_limit_skip(limit, skip)
         request = builders.build_templates_request(limit, skip)
         response = self._send("templates", request, "read", timeout)
         return self._parse(request, lambda: parsers.parse_templates(response))
 
     def template(self, id: Id, *, timeout: TimeoutArg = None) -> Template:
-        """Fetches client's AMcards template with a specified id."""
+        """Return the template ``id``.
+
+        Raises:
+            ForbiddenTemplateError: no such template in this account.
+        """
         request = builders.build_template_request(
             validators.validate_id(id, "id")
         )
@@ -263,7 +276,7 @@ class AMcardsClient:
     def quicksends(
         self, limit: int = 25, skip: int = 0, *, timeout: TimeoutArg = None
     ) -> list[Template]:
-        """Fetches client's AMcards quicksend templates."""
+        """Return one page of the account's quicksend templates."""
         limit, skip = validators.validate_limit_skip(limit, skip)
         request = builders.build_quicksends_request(limit, skip)
         response = self._send("quicksends", request, "read", timeout)
@@ -273,7 +286,11 @@ class AMcardsClient:
         )
 
     def quicksend(self, id: Id, *, timeout: TimeoutArg = None) -> Template:
-        """Fetches client's AMcards quicksend template with a specified id."""
+        """Return the quicksend template ``id``.
+
+        Raises:
+            ForbiddenTemplateError: no such quicksend in this account.
+        """
         request = builders.build_quicksend_request(
             validators.validate_id(id, "id")
         )
@@ -286,14 +303,18 @@ class AMcardsClient:
     def campaigns(
         self, limit: int = 25, skip: int = 0, *, timeout: TimeoutArg = None
     ) -> list[Campaign]:
-        """Fetches client's AMcards drip campaigns."""
+        """Return one page of the account's drip campaigns."""
         limit, skip = validators.validate_limit_skip(limit, skip)
         request = builders.build_campaigns_request(limit, skip)
         response = self._send("campaigns", request, "read", timeout)
         return self._parse(request, lambda: parsers.parse_campaigns(response))
 
     def campaign(self, id: Id, *, timeout: TimeoutArg = None) -> Campaign:
-        """Fetches client's AMcards drip campaign with a specified id."""
+        """Return the drip campaign ``id``.
+
+        Raises:
+            ForbiddenCampaignError: no such campaign in this account.
+        """
         request = builders.build_campaign_request(
             validators.validate_id(id, "id")
         )
@@ -308,7 +329,7 @@ class AMcardsClient:
         *,
         timeout: TimeoutArg = None,
     ) -> list[Card]:
-        """Fetches client's AMcards cards, optionally filtered.
+        """Return one page of the cards the account has sent.
 
         ``filters`` are extra query parameters in the API's lookup style,
         for example ``{'third_party_contact_id': 'crm-1'}``.
@@ -321,7 +342,11 @@ class AMcardsClient:
         )
 
     def card(self, id: Id, *, timeout: TimeoutArg = None) -> Card:
-        """Fetches client's AMcards card with a specified id."""
+        """Return the card ``id``.
+
+        Raises:
+            ForbiddenCardError: no such card in this account.
+        """
         request = builders.build_card_request(validators.validate_id(id, "id"))
         response = self._send("card", request, "read", timeout)
         return self._parse(
@@ -375,14 +400,22 @@ class AMcardsClient:
         *,
         timeout: TimeoutArg = None,
     ) -> list[Contact]:
-        """Fetches client's AMcards contacts, optionally filtered."""
+        """Return one page of the account's contacts.
+
+        ``filters`` are extra query parameters, such as
+        ``{'last_name': 'Smith'}``.
+        """
         limit, skip = validators.validate_limit_skip(limit, skip)
         request = builders.build_contacts_request(limit, skip, filters)
         response = self._send("contacts", request, "read", timeout)
         return self._parse(request, lambda: parsers.parse_contacts(response))
 
     def contact(self, id: Id, *, timeout: TimeoutArg = None) -> Contact:
-        """Fetches client's AMcards contact with a specified id."""
+        """Return the contact ``id``.
+
+        Raises:
+            ForbiddenContactError: no such contact in this account.
+        """
         request = builders.build_contact_request(
             validators.validate_id(id, "id")
         )
@@ -390,7 +423,11 @@ class AMcardsClient:
         return self._parse(request, lambda: parsers.parse_contact(response))
 
     def mailing(self, id: Id, *, timeout: TimeoutArg = None) -> Mailing:
-        """Fetches client's AMcards mailing with a specified id."""
+        """Return the mailing ``id`` (a batch sent by :meth:`send_cards`).
+
+        Raises:
+            ForbiddenMailingError: no such mailing in this account.
+        """
         request = builders.build_mailing_request(
             validators.validate_id(id, "id")
         )
@@ -407,7 +444,7 @@ class AMcardsClient:
         *,
         timeout: TimeoutArg = None,
     ) -> list[CreditTransaction]:
-        """Fetches the movements of the user's credit balance."""
+        """Return one page of the movements of the credit balance."""
         limit, skip = validators.validate_limit_skip(limit, skip)
         request = builders.build_credit_transactions_request(
             limit, skip, filters
@@ -531,7 +568,7 @@ class AMcardsClient:
         *,
         timeout: TimeoutArg = None,
     ) -> None:
-        """Creates a new contact for the client's user.
+        """Add a contact to the account's address book.
 
         The phone number follows the same rule as on sends: 10 digits, or
         11 starting with 1, once spaces, dots, dashes and brackets are
@@ -574,16 +611,22 @@ class AMcardsClient:
             anniversary_month=anniversary_month,
             anniversary_day=anniversary_day,
         )
-        response = self._send("create_contact", request, "send", timeout)
-        self._parse(request, lambda: parsers.parse_create_contact(response))
+        self._post(
+            "create_contact", request, timeout, parsers.parse_create_contact
+        )
 
     def delete_contact(self, id: Id, *, timeout: TimeoutArg = None) -> None:
-        """Deletes client's AMcards contact with a specified id."""
+        """Remove the contact ``id`` from the account.
+
+        Raises:
+            ForbiddenContactError: no such contact in this account.
+        """
         request = builders.build_delete_contact_request(
             validators.validate_id(id, "id")
         )
-        response = self._send("delete_contact", request, "send", timeout)
-        self._parse(request, lambda: parsers.parse_delete_contact(response))
+        self._post(
+            "delete_contact", request, timeout, parsers.parse_delete_contact
+        )
 
     # Sending -----------------------------------------------------------
 
@@ -601,7 +644,17 @@ class AMcardsClient:
         max_cost: int | None = None,
         timeout: TimeoutArg = None,
     ) -> CardResponse:
-        """Attempt to send a card.
+        """Mail one card made from template ``template_id``.
+
+        ``initiator`` records who asked for the card (useful when several
+        people or systems share one account).  ``shipping_address`` needs
+        ``first_name``, ``last_name``, ``address_line_1``, ``city``,
+        ``state`` (outside the US, Canada and Australia it may be blank)
+        and ``postal_code``; it may add ``address_line_2``, ``country``,
+        ``organization`` and ``third_party_contact_id``.  Every value is
+        checked before anything is sent.  ``return_address`` overrides
+        the account's own.  Without ``send_date`` the service picks the
+        next day.
 
         With a ledger (``AMcardsClient(..., ledger=...)``), the card is
         sent at most once under ``idempotency_key``, or under a key
@@ -683,10 +736,13 @@ class AMcardsClient:
         request = builders.build_send_card_request(
             template, who, address, back, when, message, extras or None
         )
-        response = self._send("send_card", request, "send", timeout)
-        return self._parse(
+        return self._post(
+            "send_card",
             request,
-            lambda: parsers.parse_send_card(response, address, self._base_url),
+            timeout,
+            lambda response: parsers.parse_send_card(
+                response, address, self._base_url
+            ),
         )
 
     def send_cards(
@@ -702,7 +758,7 @@ class AMcardsClient:
         max_cost: int | None = None,
         timeout: TimeoutArg = None,
     ) -> CardsResponse:
-        """Attempt to send one card to each of several recipients.
+        """Mail the same card to several recipients as one mailing.
 
         The service answers with a mailing whose cards are created
         asynchronously; see :meth:`mailing`.  Every address is checked
@@ -764,7 +820,7 @@ class AMcardsClient:
         *,
         timeout: TimeoutArg = None,
     ) -> int:
-        """Get the cost of a card send in cents, without sending it.
+        """Price one card in cents without sending it.
 
         The cost is the user's greeting-card price, plus domestic postage
         when both the shipping country and the return country (the user's
@@ -788,7 +844,11 @@ class AMcardsClient:
         *,
         timeout: TimeoutArg = None,
     ) -> int:
-        """Get the cost of a drip campaign send in cents, without sending."""
+        """Ask the service what a drip campaign send would cost, in cents.
+
+        Nothing is sent.  Campaign addresses may also carry
+        ``phone_number``, ``birth_date`` and ``anniversary_date``.
+        """
         campaign = validators.validate_id(campaign_id, "campaign_id")
         address = validators.validate_shipping_address(
             shipping_address, campaign=True
@@ -817,7 +877,7 @@ class AMcardsClient:
         max_cost: int | None = None,
         timeout: TimeoutArg = None,
     ) -> CampaignResponse:
-        """Attempt to send a drip campaign to one recipient.
+        """Start drip campaign ``campaign_id`` for one recipient.
 
         ``bypass_duplicate_check`` is sent as the older client always sent
         it (true); a campaign set to refuse duplicates still refuses them
@@ -885,7 +945,7 @@ class AMcardsClient:
         idempotency_key: str | None = None,
         timeout: TimeoutArg = None,
     ) -> CampaignMultiResponse:
-        """Attempt to send a drip campaign to many contacts at once.
+        """Start a drip campaign for many recipients in one request.
 
         Each contact is a shipping address (campaign keys allowed) and may
         carry its own ``extra_data`` mapping.  With a ledger the batch is
@@ -963,9 +1023,19 @@ class AMcardsClient:
         timeout: TimeoutArg,
         parse: Callable[[Response], T],
     ) -> T:
-        """Send a request that costs money or creates data; parse it."""
+        """Send a request that costs money or creates data; parse it.
+
+        A success answer that cannot be read still means the send went
+        through, probably: it is reported as an unknown outcome, not as a
+        plain error that invites a retry.
+        """
         response = self._send(endpoint, request, "send", timeout)
-        return self._parse(request, lambda: parse(response))
+        try:
+            return self._parse(request, lambda: parse(response))
+        except UnexpectedResponseError as exc:
+            if not 200 <= response.status < 300:
+                raise
+            raise _outcome_unknown(endpoint, request, exc) from exc
 
     def _once(
         self,
@@ -1304,9 +1374,10 @@ def _fill_where(exc: AMcardsException, request: Request) -> None:
 def _outcome_unknown(
     endpoint: str, request: Request, cause: AMcardsException
 ) -> SendOutcomeUnknownError:
+    reason = cause.args[0] if cause.args else type(cause).__name__
     return SendOutcomeUnknownError(
-        f"{endpoint}: the request may have reached AMcards but no answer "
-        f"came back ({cause}). It was not repeated. Check with "
+        f"{endpoint}: the request may have reached AMcards but no usable "
+        f"answer came back ({reason}). It was not repeated. Check with "
         "find_recent_cards(third_party_contact_id=...) or "
         "find_recent_cards(initiator=...) before sending again.",
         endpoint=endpoint,

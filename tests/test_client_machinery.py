@@ -21,6 +21,7 @@ from amcards.core.errors import (
     ReadTimeoutError,
     SendOutcomeUnknownError,
     ServerError,
+    UnexpectedResponseError,
     ValidationError,
 )
 from amcards.core.http import Request, Response, Timeout
@@ -372,3 +373,14 @@ def test_card_cost_uses_domestic_postage_for_us_addresses() -> None:
     assert client.send_card_cost(1, {**ADDRESS, "country": "USA"}) == 1568
     abroad = {**ADDRESS, "country": "Canada"}
     assert client.send_card_cost(1, abroad) == 300 + 150 + 1200
+
+
+def test_unreadable_success_answer_to_a_send_is_outcome_unknown() -> None:
+    """A 200 answer to a send that cannot be read means it may have gone
+    out: the error says so instead of inviting a retry."""
+    transport = Scripted(lambda request: Response(200, (), b"<html>OK</html>"))
+    client = make_client(transport)
+    with pytest.raises(SendOutcomeUnknownError) as caught:
+        client.send_card(1, "me", ADDRESS)
+    assert isinstance(caught.value.__cause__, UnexpectedResponseError)
+    assert str(caught.value).count("/cards/open-card-form-oa/") == 1
