@@ -1158,7 +1158,21 @@ def _process_exists(pid: int) -> bool:
         return False
     except OSError:
         return True
-    return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """Whether ``pid`` has exited but not been reaped (Linux only).
+
+    A killed sender whose parent has not collected it yet still answers
+    ``kill(pid, 0)``; its claim is as dead as if it were gone.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[-1].split()
+    except OSError:
+        return False
+    return bool(fields) and fields[0] == b"Z"
 
 
 def _describe(error: str | BaseException) -> str:

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -1038,3 +1039,24 @@ def test_a_sender_killed_after_sending_leaves_a_claim_that_is_reconciled(
         assert entry is not None and entry.state == "sent"
         assert entry.result is not None
         assert entry.result["card_id"] == response.card_id
+
+
+@pytest.mark.skipif(
+    not os.path.exists("/proc/self/stat"), reason="needs Linux /proc"
+)
+def test_a_killed_but_unreaped_sender_counts_as_gone() -> None:
+    """A zombie process does not hold its claims."""
+    from amcards.ledger import _process_exists
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with open(f"/proc/{child.pid}/stat", "rb") as stat:
+            if stat.read().rsplit(b")", 1)[-1].split()[0] == b"Z":
+                break
+        time.sleep(0.01)
+    try:
+        assert not _process_exists(child.pid)
+    finally:
+        child.wait(10)
+    assert _process_exists(os.getpid())
