@@ -32,6 +32,8 @@ from types import TracebackType
 
 import urllib3
 import urllib3.exceptions as u3
+from urllib3.connectionpool import HTTPConnectionPool
+from urllib3.util import parse_url as u3_parse_url
 
 from amcards.core.errors import (
     ConnectError,
@@ -45,6 +47,9 @@ from amcards.core.http import Request, Response, Timeout
 __all__ = ["Urllib3Transport"]
 
 log = logging.getLogger(__name__)
+
+# Base URLs whose connection pool is remembered (a client has one).
+_MAX_CACHED_POOLS = 16
 
 
 class Urllib3Transport:
@@ -80,7 +85,9 @@ class Urllib3Transport:
         if pool_maxsize < 1:
             raise ValueError(f"pool_maxsize must be 1 or more: {pool_maxsize}")
         self._timeout = timeout
+        self._default_timeout = _urllib3_timeout(timeout)
         self._headers = dict(headers or {})
+        self._pools: dict[str, tuple[HTTPConnectionPool, str]] = {}
         self._closed = False
         self._lock = threading.Lock()
         self._pool = urllib3.PoolManager(
@@ -89,7 +96,7 @@ class Urllib3Transport:
             ca_certs=ca_certs,
             ssl_context=ssl_context,
             retries=False,
-            timeout=_urllib3_timeout(timeout),
+            timeout=self._default_timeout,
         )
 
     @property
@@ -122,17 +129,21 @@ class Urllib3Transport:
                 method=request.method,
                 path=request.path,
             )
-        limit = self._timeout if timeout is None else timeout
+        limit = self._default_timeout
+        if timeout is not None and timeout != self._timeout:
+            limit = _urllib3_timeout(timeout)
         started = time.monotonic()
         try:
-            answer = self._pool.request(
-                request.method,
-                request.url,
+            pool, prefix = self._pool_for(request.base_url)
+            answer = pool.urlopen(
+                request.method.upper(),
+                prefix + request.target,
                 body=request.body or None,
                 headers=self._merged_headers(request),
-                timeout=_urllib3_timeout(limit),
+                timeout=limit,
                 retries=False,
                 redirect=False,
+                assert_same_host=False,
                 preload_content=True,
             )
         except (u3.HTTPError, OSError, http.client.HTTPException) as exc:
@@ -145,13 +156,14 @@ class Urllib3Transport:
                 type(error).__name__,
             )
             raise error from exc
-        log.debug(
-            "%s %s -> %d in %.1f ms",
-            request.method,
-            request.path,
-            answer.status,
-            _ms_since(started),
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s -> %d in %.1f ms",
+                request.method,
+                request.path,
+                answer.status,
+                _ms_since(started),
+            )
         return Response(
             status=answer.status,
             headers=tuple(answer.headers.iteritems()),
@@ -181,7 +193,31 @@ class Urllib3Transport:
         state = "closed" if self._closed else "open"
         return f"<Urllib3Transport {state}>"
 
-    def _merged_headers(self, request: Request) -> urllib3.HTTPHeaderDict:
+    def _pool_for(self, base_url: str) -> tuple[HTTPConnectionPool, str]:
+        """The connection pool for ``base_url``, and its path prefix.
+
+        Asking the pool manager for every request means parsing the URL
+        and building a pool key each time, a good part of what sending a
+        request costs over loopback; the pool is looked up once per base
+        URL instead, and again only if the manager has closed it.
+        """
+        cached = self._pools.get(base_url)
+        if cached is not None and cached[0].pool is not None:
+            return cached
+        pool = self._pool.connection_from_url(base_url)
+        prefix = (u3_parse_url(base_url).path or "").rstrip("/")
+        if len(self._pools) >= _MAX_CACHED_POOLS:
+            self._pools.clear()
+        self._pools[base_url] = (pool, prefix)
+        return pool, prefix
+
+    def _merged_headers(self, request: Request) -> Mapping[str, str]:
+        headers = request.headers
+        names = {name.lower() for name, _ in headers}
+        if not self._headers and len(names) == len(headers):
+            # The usual case, nothing to merge: a plain dict is much
+            # cheaper for urllib3 to send than an HTTPHeaderDict.
+            return dict(headers)
         merged = urllib3.HTTPHeaderDict(self._headers)
         for name in {name for name, _ in request.headers}:
             merged.discard(name)
