@@ -783,7 +783,7 @@ class FakeAMcards:
                 value = self.now()
             if isinstance(value, dt.datetime):
                 value = wire.stamp(value)
-            data[key] = value or ""
+            data[key] = value
         for key in ("notes", "email_address", *CONTACT_REQUIRED):
             data[key] = fields.get(key, "")
         for key in CONTACT_OPTIONAL:
