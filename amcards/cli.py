@@ -348,7 +348,17 @@ def _add_listing(
     listing.add_argument(
         "--skip", type=int, default=0, help="how many to skip (default: 0)"
     )
-    runner = _run_templates if name == "templates" else _run_cards
+    runner = _run_templates
+    if name == "cards":
+        runner = _run_cards
+        listing.add_argument(
+            "--contact-id",
+            metavar="ID",
+            help="only cards for this record id (third_party_contact_id)",
+        )
+        listing.add_argument(
+            "--initiator", help="only cards sent by this initiator"
+        )
     listing.set_defaults(run=runner)
 
 
@@ -466,8 +476,15 @@ def _run_templates(args: argparse.Namespace) -> int:
 
 def _run_cards(args: argparse.Namespace) -> int:
     _check_paging(args)
+    filters = {}
+    if args.contact_id:
+        filters["third_party_contact_id"] = args.contact_id
+    if args.initiator:
+        filters["initiator"] = args.initiator
     with _open_client(args) as client:
-        cards = client.cards(limit=args.limit, skip=args.skip)
+        cards = client.cards(
+            limit=args.limit, skip=args.skip, filters=filters or None
+        )
     if args.json:
         _print_json([_plain(card) for card in cards])
         return EXIT_OK
@@ -1255,7 +1272,8 @@ def _interrupted_reason(journal: bool) -> str:
         )
     return (
         "stopped while sending: it may or may not have gone out; check "
-        "with 'amcards cards' before sending again"
+        "with 'amcards cards --contact-id ID' (or --initiator) before "
+        "sending again"
     )
 
 
@@ -1269,7 +1287,8 @@ def _send_failure(exc: AMcardsException, journal: bool) -> str:
     if isinstance(exc, SendOutcomeUnknownError):
         return (
             "no answer came back, so the card may or may not have been "
-            "sent; check with 'amcards cards' before sending this row again"
+            "sent; check with 'amcards cards --contact-id ID' (or "
+            "--initiator) before sending this row again"
         )
     return _explain(exc)
 

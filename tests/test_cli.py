@@ -1025,3 +1025,18 @@ def test_importing_the_cli_loads_no_client_transport_or_ledger() -> None:
     done = run_module("-c", code)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_cards_filter_by_contact_id_and_initiator(
+    service: FakeAMcards, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`amcards cards --contact-id` lists only that recipient's cards."""
+    status = cli.main(["cards", "--fake", "--json", "--contact-id", "crm-1"])
+    listed = json.loads(capsys.readouterr().out)
+    assert status == cli.EXIT_OK
+    assert listed
+    assert {
+        c["shipping_address"]["third_party_contact_id"] for c in listed
+    } == {"crm-1"}
+    cli.main(["cards", "--fake", "--json", "--initiator", "nobody"])
+    assert json.loads(capsys.readouterr().out) == []
