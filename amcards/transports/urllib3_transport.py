@@ -123,7 +123,7 @@ class Urllib3Transport:
         """
         if self._closed:
             raise RuntimeError("this Urllib3Transport is closed")
-        if not request.url.startswith(("http://", "https://")):
+        if not request.base_url.startswith(("http://", "https://")):
             raise ConnectError(
                 "the URL must start with http:// or https://",
                 method=request.method,
