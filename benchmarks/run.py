@@ -19,9 +19,13 @@ The older client is installed once into its own virtual environment
 meet; it is driven by ``worker.py`` in a subprocess, like the others, and
 its ``DOMAIN`` is pointed at the loopback server before any call.
 
+The server and the contenders share one CPU (``--pin same``); the HTTP
+figures are then taken again, shorter, with the contenders on a CPU of
+their own (``split``), and both tables are reported.
+
 Usage::
 
-    python benchmarks/run.py            # about three minutes
+    python benchmarks/run.py            # about two and a half minutes
     python benchmarks/run.py --quick    # a rougher figure in under one
 
 The table is printed and written to ``benchmarks/RESULTS.md``.
@@ -70,6 +74,8 @@ class Settings:
     import_rounds: int
     memory_counts: tuple[int, ...]
     pin: str
+    check_rounds: int
+    check_seconds: float
 
 
 FULL = Settings(
@@ -77,14 +83,18 @@ FULL = Settings(
     seconds=1.0,
     import_rounds=9,
     memory_counts=(10_000, 100_000),
-    pin="split",
+    pin="same",
+    check_rounds=5,
+    check_seconds=0.6,
 )
 QUICK = Settings(
     rounds=3,
     seconds=0.3,
     import_rounds=3,
     memory_counts=(10_000, 100_000),
-    pin="split",
+    pin="same",
+    check_rounds=2,
+    check_seconds=0.3,
 )
 
 
@@ -148,20 +158,34 @@ def clean_env() -> dict[str, str]:
 
 # CPU placement -------------------------------------------------------------
 
+# Read before this process pins itself to one of them.
+USABLE_CPUS = (
+    sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+)
+
 
 def cpu_plan(pin: str) -> tuple[set[int] | None, set[int] | None]:
     """CPUs for the server (this process) and for the contenders.
 
-    ``split`` gives the server a CPU of its own, as a remote server would
-    have, so it never competes with the client for a core or its cache;
-    ``same`` puts both on one CPU; ``none`` leaves it to the scheduler.
+    ``same`` puts both on one CPU: a call then costs what the client and
+    the server spend on it, with no hand-over between CPUs, which on a
+    virtual machine adds a wake-up delay to every exchange and blurs the
+    client's own cost.  ``split`` gives the server a CPU of its own, as a
+    remote server would have.  ``none`` leaves it to the scheduler.
     """
-    if pin == "none" or not hasattr(os, "sched_getaffinity"):
+    if pin == "none" or not USABLE_CPUS:
         return None, None
-    cpus = sorted(os.sched_getaffinity(0))
-    if pin == "same" or len(cpus) < 2:
-        return {cpus[0]}, {cpus[0]}
-    return {cpus[0]}, {cpus[1]}
+    first = USABLE_CPUS[0]
+    if pin == "same" or len(USABLE_CPUS) < 2:
+        return {first}, {first}
+    return {first}, {USABLE_CPUS[1]}
+
+
+def other_placement(pin: str) -> str | None:
+    """The placement the HTTP figures are checked under as well."""
+    if len(USABLE_CPUS) < 2:
+        return None
+    return {"same": "split", "split": "same"}.get(pin)
 
 
 def pin_to(pid: int, cpus: set[int] | None) -> None:
@@ -192,10 +216,13 @@ class Worker:
             cwd=cwd,
             env=clean_env(),
         )
-        pin_to(self._process.pid, cpus)
+        self.pin(cpus)
         ready = self._read()
         self.module = ready["module"]
         self.version = ready["version"]
+
+    def pin(self, cpus: set[int] | None) -> None:
+        pin_to(self._process.pid, cpus)
 
     def run(self, bench: str, seconds: float) -> dict[str, Any]:
         stdin = self._pipe(self._process.stdin)
@@ -279,15 +306,17 @@ class Samples:
 def run_rounds(
     pool: dict[str, Worker],
     server: CannedServer,
-    settings: Settings,
+    benches: Sequence[str],
+    rounds: int,
+    seconds: float,
 ) -> Samples:
     samples = Samples()
-    for round_index in range(settings.rounds):
-        say(f"Round {round_index + 1} of {settings.rounds}")
-        for bench in (*HTTP_BENCHES, "parse"):
+    for round_index in range(rounds):
+        say(f"Round {round_index + 1} of {rounds}: {', '.join(benches)}")
+        for bench in benches:
             for who in rotated(CONTENDERS, round_index):
                 conns, calls = server.connections, server.requests
-                result = pool[who].run(bench, settings.seconds)
+                result = pool[who].run(bench, seconds)
                 samples.add(bench, who, result["rate"])
                 samples.count(
                     bench,
@@ -296,6 +325,30 @@ def run_rounds(
                     server.requests - calls,
                 )
     return samples
+
+
+def check_placement(
+    pool: dict[str, Worker],
+    server: CannedServer,
+    settings: Settings,
+    skip: bool,
+) -> tuple[str, Samples] | None:
+    """The HTTP figures again, with the contenders on the other CPU."""
+    other = other_placement(settings.pin)
+    if skip or other is None or settings.check_rounds < 1:
+        return None
+    _, cpus = cpu_plan(other)
+    for worker in pool.values():
+        worker.pin(cpus)
+    say(f"Checking the HTTP figures with CPU placement {other}")
+    samples = run_rounds(
+        pool,
+        server,
+        HTTP_BENCHES,
+        settings.check_rounds,
+        settings.check_seconds,
+    )
+    return other, samples
 
 
 # Import times ----------------------------------------------------------------
@@ -591,6 +644,33 @@ def spread_table(samples: Samples) -> str:
     return "\n".join(lines)
 
 
+def check_table(check: tuple[str, Samples]) -> list[str]:
+    placement, samples = check
+    lines = [
+        f"## The HTTP figures with CPU placement `{placement}`",
+        "",
+        "The same calls, fewer and shorter rounds, with the contenders "
+        "moved "
+        + (
+            "to a CPU of their own."
+            if placement == "split"
+            else "onto the server's CPU."
+        ),
+        "",
+        "| figure | this client | older client | urllib3 floor "
+        "| this / older | this / floor |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for bench in HTTP_BENCHES:
+        new, older, floor = (samples.median(bench, w) for w in CONTENDERS)
+        lines.append(
+            f"| {bench} | {per_second(new)} | {per_second(older)} "
+            f"| {per_second(floor)} | {ratio(new / older)} "
+            f"| {ratio(new / floor)} |"
+        )
+    return [*lines, ""]
+
+
 def environment_lines(
     settings: Settings,
     versions: dict[str, str],
@@ -628,6 +708,7 @@ def write_results(
     path: str,
     report: Report,
     samples: Samples,
+    check: tuple[str, Samples] | None,
     environment: list[str],
     quick: bool,
 ) -> str:
@@ -645,6 +726,7 @@ def write_results(
             "",
             *(f"- {note}" for note in report.notes),
             "",
+            *(check_table(check) if check else []),
             "## Spread over the rounds",
             "",
             spread_table(samples),
@@ -657,8 +739,12 @@ def write_results(
             "service the network dominates and every contender is slower.",
             "- The floor is raw urllib3 (`PoolManager`, no retries) plus "
             "`json.loads`: it validates nothing and builds no model.",
-            "- CPU placement `split`: the server has one CPU, the contender "
-            "the other, as a remote server would have its own machine.",
+            "- CPU placement `same` (the default): the server and the "
+            "contender share one CPU, so a call costs what both spend on "
+            "it. With `split` each has a CPU of its own, and every exchange "
+            "also waits for the other CPU to wake up, a delay that is the "
+            "same for every contender and narrows the ratios; it is checked "
+            "in the second table.",
             "- The memory peaks are tracemalloc's, above what was allocated "
             "before the walk. Between the smaller and the larger walk the "
             "peak rises a little while CPython's small-object free lists "
@@ -687,8 +773,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--pin",
-        choices=("split", "same", "none"),
-        help="CPU placement of server and client (default: split)",
+        choices=("same", "split", "none"),
+        help="CPU placement of server and client (default: same)",
+    )
+    parser.add_argument(
+        "--no-check",
+        action="store_true",
+        help="skip the HTTP figures under the other CPU placement",
     )
     parser.add_argument(
         "--memory-counts",
@@ -710,6 +801,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         import_rounds=base.import_rounds,
         memory_counts=counts,
         pin=args.pin or base.pin,
+        check_rounds=base.check_rounds,
+        check_seconds=base.check_seconds,
     )
 
 
@@ -734,7 +827,14 @@ def main(argv: list[str] | None = None) -> int:
             ) as pool:
                 modules = {who: pool[who].module for who in CONTENDERS}
                 versions = {who: pool[who].version for who in CONTENDERS}
-                samples = run_rounds(pool, server, settings)
+                samples = run_rounds(
+                    pool,
+                    server,
+                    (*HTTP_BENCHES, "parse"),
+                    settings.rounds,
+                    settings.seconds,
+                )
+                check = check_placement(pool, server, settings, args.no_check)
             say("Timing imports")
             imports = measure_imports(
                 pythons, settings.import_rounds, cwds, client_cpus
@@ -744,7 +844,9 @@ def main(argv: list[str] | None = None) -> int:
             )
     report = build_report(samples, imports, memory)
     environment = environment_lines(settings, versions, modules, started)
-    body = write_results(args.output, report, samples, environment, args.quick)
+    body = write_results(
+        args.output, report, samples, check, environment, args.quick
+    )
     print(body)
     missed = [name for name, ok in report.targets if not ok]
     if missed:
