@@ -598,3 +598,39 @@ def test_max_cost_must_be_whole_cents(client: AMcardsClient) -> None:
     with pytest.raises(ValidationError) as caught:
         client.send_card(1, "tests", ADDRESS, max_cost=4.35)  # type: ignore[arg-type]
     assert caught.value.field == "max_cost"
+
+
+def test_threads_share_one_refresh_against_rotating_tokens(
+    service: fake.FakeAMcards,
+) -> None:
+    """Eight threads finding the token expired make one refresh request;
+    the fake rotates refresh tokens, so a second one would fail."""
+    import threading
+
+    calls: list[dict[str, Any]] = []
+    client = AMcardsClient(
+        fake.DEMO_EXPIRED_ACCESS_TOKEN,
+        {
+            "refresh_token": fake.DEMO_REFRESH_TOKEN,
+            "expiration": 1_600_000_000_000,
+            "client_id": fake.DEMO_CLIENT_ID,
+            "client_secret": fake.DEMO_CLIENT_SECRET,
+        },
+        lambda **tokens: calls.append(tokens),
+        transport=fake.FakeTransport(service),
+    )
+    start = threading.Barrier(8)
+    users: list[int] = []
+
+    def work() -> None:
+        start.wait()
+        users.append(client.user().id)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert users == [fake.DEMO_USER_ID] * 8
+    assert service.requests_seen["POST /oauth2/token/"] == 1
+    assert len(calls) == 1
