@@ -1097,9 +1097,7 @@ class AMcardsClient:
             signed = request
             if kind != "auth":
                 token = self._fresh_access_token()
-                signed = request.with_headers(
-                    ("Authorization", f"Bearer {token}")
-                )
+                signed = _signed(request, token)
             try:
                 response = self._transport.send(signed, timeout=limit)
             except TransportError as exc:
@@ -1120,7 +1118,7 @@ class AMcardsClient:
                 refreshed_after_401 = True
                 self._refresh(stale_token=token)
                 continue
-            if kind != "send":
+            if kind != "send" and response.status >= 400:
                 wait = self._retry_wait(
                     kind, attempt, started, response=response
                 )
@@ -1362,6 +1360,18 @@ def _campaign_contact(contact: Any, index: int) -> dict[str, Any]:
     if extras:
         checked["extra_data"] = extras
     return checked
+
+
+def _signed(request: Request, token: str) -> Request:
+    """``request`` with the bearer token added (builders add none)."""
+    return Request(
+        request.method,
+        request.path,
+        request.query,
+        (*request.headers, ("Authorization", f"Bearer {token}")),
+        request.body,
+        request.base_url,
+    )
 
 
 def _fill_where(exc: AMcardsException, request: Request) -> None:

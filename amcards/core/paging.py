@@ -56,3 +56,5 @@ def walk_pages(
                 seen.add(item_key)
             recent.append(item_key)
         offset += len(page)
+        # Let this page go before the next one is fetched and parsed.
+        page = []
