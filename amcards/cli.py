@@ -236,8 +236,132 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show your account: credits, prices, return address.",
     )
     user.set_defaults(run=_run_user)
+    _add_journal(commands)
     _add_fake_server(commands)
     return parser
+
+
+def _add_journal(commands: Any) -> None:
+    journal = commands.add_parser(
+        "journal",
+        help="list a send-cards journal, or settle a send whose outcome "
+        "is unknown",
+        description="List the sends recorded in a --journal file, or "
+        "record by hand what happened to one whose outcome is unknown "
+        "(after checking the account, e.g. with 'amcards cards "
+        "--contact-id ID'). Nothing is sent.",
+    )
+    journal.add_argument("file", metavar="JOURNAL")
+    journal.add_argument(
+        "--state",
+        choices=["pending", "sent", "refused", "unknown"],
+        help="list only entries in this state",
+    )
+    settle = journal.add_mutually_exclusive_group()
+    settle.add_argument(
+        "--mark-sent",
+        metavar="KEY",
+        help="record that the send under KEY went out (a rerun skips it)",
+    )
+    settle.add_argument(
+        "--mark-refused",
+        metavar="KEY",
+        help="record that the send under KEY did not go out (a rerun "
+        "sends it again)",
+    )
+    journal.add_argument(
+        "--card-id",
+        type=int,
+        action="append",
+        default=[],
+        metavar="ID",
+        help="with --mark-sent: the card it made (repeatable)",
+    )
+    journal.add_argument(
+        "--json", action="store_true", help="print JSON for machines"
+    )
+    journal.set_defaults(run=_run_journal)
+
+
+def _run_journal(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    if not os.path.isfile(args.file):
+        raise UsageError(f"no journal at {args.file}")
+    if args.card_id and not args.mark_sent:
+        raise UsageError("--card-id goes with --mark-sent")
+    try:
+        ledger = _open_ledger(args.file)
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(
+            f"cannot read {args.file} as a journal: {exc}"
+        ) from exc
+    with ledger:
+        key = args.mark_sent or args.mark_refused
+        if key is not None:
+            return _settle_by_hand(ledger, args, key)
+        entries = list(ledger.entries(args.state))
+    if args.json:
+        _print_json([_plain(entry) for entry in entries])
+        return EXIT_OK
+    rows = [
+        [
+            entry.key[:16],
+            entry.kind,
+            entry.state,
+            entry.updated.strftime("%Y-%m-%d %H:%M"),
+            _entry_recipient(entry),
+            entry.error or "",
+        ]
+        for entry in entries
+    ]
+    headers = ["KEY", "KIND", "STATE", "UPDATED (UTC)", "TO", "ERROR"]
+    print(_table(headers, rows))
+    return EXIT_OK
+
+
+def _entry_recipient(entry: Entry) -> str:
+    request = entry.request or {}
+    address = request.get("shipping_address") or {}
+    if not address:
+        recipients = request.get("shipping_addresses") or request.get(
+            "contacts"
+        )
+        return f"{len(recipients)} recipients" if recipients else ""
+    return " ".join(
+        part
+        for part in (address.get("first_name"), address.get("last_name"))
+        if part
+    )
+
+
+def _settle_by_hand(
+    ledger: SendLedger, args: argparse.Namespace, key: str
+) -> int:
+    matches = [
+        entry for entry in ledger.entries() if entry.key.startswith(key)
+    ]
+    if len(matches) != 1:
+        found = "no entry" if not matches else f"{len(matches)} entries"
+        raise UsageError(f"{found} with a key starting {key!r}")
+    entry = matches[0]
+    abandoned = entry.state == "pending" and ledger.is_stale(entry)
+    if entry.state != "unknown" and not abandoned:
+        raise UsageError(
+            f"the send under {entry.key[:16]} is {entry.state}; only an "
+            "unknown (or abandoned pending) one is settled by hand"
+        )
+    if args.mark_sent:
+        result: dict[str, Any] = {"settled_by_hand": True}
+        if args.card_id:
+            result["card_ids"] = list(args.card_id)
+            result["card_id"] = args.card_id[0]
+        ledger.mark_sent(entry.key, result)
+        print(f"{entry.key[:16]}: recorded as sent")
+    else:
+        ledger.mark_refused(entry.key, "settled by hand: not sent")
+        print(f"{entry.key[:16]}: recorded as not sent; a rerun sends it")
+    return EXIT_OK
 
 
 def _add_fake_server(commands: Any) -> None:

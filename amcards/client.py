@@ -56,8 +56,8 @@ from amcards.core.retry import RetryPolicy
 from amcards.transports.base import Transport
 
 if TYPE_CHECKING:
+    from amcards.ledger import Entry, SendLedger
     from amcards.ledger import Kind as LedgerKind
-    from amcards.ledger import SendLedger
 
 __all__ = ["DEFAULT_TIMEOUT", "AMcardsClient"]
 
@@ -1052,7 +1052,7 @@ class AMcardsClient:
             _no_ledger_for(idempotency_key)
             return send()
         from amcards import ledger
-        from amcards.core.convert import from_plain, to_plain
+        from amcards.core.convert import to_plain
 
         key = (
             derived_key()
@@ -1067,7 +1067,7 @@ class AMcardsClient:
             record,
             send,
             to_plain,
-            lambda entry: from_plain(entry.result, model),
+            lambda entry: _restore(entry, model, ledger.no_answer_kept),
         )
         return answer
 
@@ -1360,6 +1360,18 @@ def _campaign_contact(contact: Any, index: int) -> dict[str, Any]:
     if extras:
         checked["extra_data"] = extras
     return checked
+
+
+def _restore(
+    entry: Entry, model: type[T], missing: Callable[[Entry], Exception]
+) -> T:
+    """Rebuild the answer a ledger kept for ``entry``."""
+    from amcards.core.convert import from_plain
+
+    try:
+        return from_plain(entry.result, model)
+    except Exception as exc:
+        raise missing(entry) from exc
 
 
 def _signed(request: Request, token: str) -> Request:

@@ -122,6 +122,7 @@ __all__ = [
     "check_key",
     "derive_key",
     "is_refusal",
+    "no_answer_kept",
     "run_once",
     "send_card_once",
 ]
@@ -951,6 +952,8 @@ def card_response(entry: Entry) -> CardResponse:
     result = entry.result
     if entry.kind != "card" or entry.state != "sent" or result is None:
         raise ValueError(f"ledger key {entry.key} is not a sent card")
+    if "total_cost" not in result or "card_id" not in result:
+        raise no_answer_kept(entry)
     return CardResponse(
         card_id=int(result["card_id"]),
         total_cost=int(result["total_cost"]),
@@ -958,6 +961,21 @@ def card_response(entry: Entry) -> CardResponse:
         message=str(result.get("message", "")),
         shipping_address=dict(result.get("shipping_address") or {}),
         base_url=str(result.get("base_url") or DEFAULT_BASE_URL),
+    )
+
+
+def no_answer_kept(entry: Entry) -> ValidationError:
+    """The error for a key recorded as sent with no answer to give back.
+
+    That happens when a send was settled by hand (``amcards journal
+    --mark-sent``): it is not sent again, and there is nothing to return.
+    """
+    return ValidationError(
+        field="idempotency_key",
+        reason=(
+            f"key {entry.key} is recorded as sent (settled by hand), so "
+            "it is not sent again; the ledger holds no answer to return"
+        ),
     )
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from amcards import AMcardsClient
 from amcards.core.errors import SendOutcomeUnknownError, ValidationError
-from amcards.ledger import SendLedger
+from amcards.core.models import CampaignResponse
+from amcards.ledger import SendLedger, card_request
 from amcards.transports import fake
 
 ADDRESS = {
@@ -140,3 +141,41 @@ def test_batch_sent_twice_makes_one_mailing(
         multi
     )
     assert service.request_count == seen
+
+
+def test_a_card_settled_by_hand_is_not_sent_again(
+    client: AMcardsClient, service: fake.FakeAMcards, ledger: SendLedger
+) -> None:
+    """A card key marked sent with no answer kept refuses, sending
+    nothing, and says why."""
+    request = card_request(fake.DEMO_TEMPLATE_ID, "tests", ADDRESS)
+    ledger.claim("hand-1", "card", request)
+    ledger.mark_unknown("hand-1", "lost")
+    ledger.mark_sent("hand-1", {"settled_by_hand": True})
+    with pytest.raises(ValidationError) as caught:
+        client.send_card(
+            fake.DEMO_TEMPLATE_ID, "tests", ADDRESS, idempotency_key="hand-1"
+        )
+    assert caught.value.field == "idempotency_key"
+    assert "settled by hand" in str(caught.value)
+    assert service.request_count == 0
+
+
+def test_a_campaign_settled_by_hand_is_not_sent_again(
+    client: AMcardsClient, service: fake.FakeAMcards, ledger: SendLedger
+) -> None:
+    """The same holds for the other kinds of send."""
+    ledger.claim("hand-2", "campaign", {"what": "campaign"})
+    ledger.mark_unknown("hand-2", "lost")
+    ledger.mark_sent("hand-2", {"settled_by_hand": True})
+    with pytest.raises(ValidationError) as caught:
+        client._once(
+            "campaign",
+            "hand-2",
+            {"what": "campaign"},
+            lambda: "unused",
+            lambda: pytest.fail("sent again"),
+            CampaignResponse,
+        )
+    assert caught.value.field == "idempotency_key"
+    assert service.request_count == 0
