@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -89,7 +90,13 @@ def _as_timeout(value: Timeout | float | None) -> Timeout | None:
             field="timeout",
             reason="expected a Timeout or a number of seconds",
         )
-    return Timeout(connect=float(value), read=float(value))
+    try:
+        return Timeout(connect=float(value), read=float(value))
+    except ValueError as exc:
+        raise ValidationError(
+            field="timeout",
+            reason="expected a finite number of seconds above zero",
+        ) from exc
 
 
 @attrs.define
@@ -103,13 +110,28 @@ class _Tokens:
     client_secret: str | None = attrs.field(default=None, repr=False)
 
 
+def _check_token(value: object, field: str) -> str:
+    """A token as a header can carry it: surrounding white space (a line
+    end read from a file) is stripped; spaces or control characters
+    inside are refused.  The error never shows the value."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(
+            field=field, reason="expected a non-empty string"
+        )
+    token = value.strip()
+    if any(char.isspace() or not char.isprintable() for char in token):
+        raise ValidationError(
+            field=field,
+            reason="contains spaces or control characters (is it the "
+            "whole token, and only the token?)",
+        )
+    return token
+
+
 def _read_oauth_config(
     access_token: str, oauth_config: Mapping[str, Any] | None
 ) -> _Tokens:
-    if not isinstance(access_token, str) or not access_token.strip():
-        raise ValidationError(
-            field="access_token", reason="expected a non-empty string"
-        )
+    access_token = _check_token(access_token, "access_token")
     if oauth_config is None:
         return _Tokens(access_token)
     missing = [key for key in _OAUTH_KEYS if key not in oauth_config]
@@ -134,7 +156,9 @@ def _read_oauth_config(
         )
     return _Tokens(
         access_token,
-        str(oauth_config["refresh_token"]),
+        _check_token(
+            oauth_config["refresh_token"], "oauth_config['refresh_token']"
+        ),
         expiration,
         str(oauth_config["client_id"]),
         str(oauth_config["client_secret"]),
@@ -733,6 +757,8 @@ class AMcardsClient:
         back = validators.validate_return_address(return_address)
         when = _optional_date(send_date, "send_date")
         extras = validators.validate_extra_data(extra_data)
+        if message is not None and not isinstance(message, str):
+            raise ValidationError(field="message", reason="expected a string")
         request = builders.build_send_card_request(
             template, who, address, back, when, message, extras or None
         )
@@ -1312,14 +1338,25 @@ def _utc_now() -> dt.datetime:
 
 
 def _check_base_url(base_url: str) -> str:
-    if not isinstance(base_url, str) or not base_url.startswith(
-        ("http://", "https://")
-    ):
+    """The server's URL without a trailing slash; a path is kept (a
+    server behind a prefix), a query or fragment is refused."""
+    reason = "expected an http:// or https:// URL with a host"
+    if not isinstance(base_url, str):
+        raise ValidationError(field="base_url", reason=reason)
+    parts = urlsplit(base_url.strip())
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(field="base_url", reason=reason)
+    if not port_ok:
+        raise ValidationError(field="base_url", reason="invalid port")
+    if parts.query or parts.fragment:
         raise ValidationError(
-            field="base_url",
-            reason="expected an http:// or https:// URL",
+            field="base_url", reason="must not carry a query or fragment"
         )
-    return base_url.rstrip("/")
+    return base_url.strip().rstrip("/")
 
 
 def _check_initiator(initiator: object) -> str:

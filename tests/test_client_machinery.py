@@ -384,3 +384,67 @@ def test_unreadable_success_answer_to_a_send_is_outcome_unknown() -> None:
         client.send_card(1, "me", ADDRESS)
     assert isinstance(caught.value.__cause__, UnexpectedResponseError)
     assert str(caught.value).count("/cards/open-card-form-oa/") == 1
+
+
+@pytest.mark.parametrize(
+    "token", ["tok\r\nX-Evil: 1", "two words", "tab\there", "\x00nul"]
+)
+def test_a_token_a_header_cannot_carry_is_refused_without_showing_it(
+    token: str,
+) -> None:
+    """Line breaks or spaces inside a token are a typed error that never
+    quotes the token."""
+    with pytest.raises(ValidationError) as caught:
+        AMcardsClient(token, transport=Scripted(token_answer))
+    assert caught.value.field == "access_token"
+    assert token not in str(caught.value)
+
+
+def test_a_token_read_from_a_file_loses_its_line_end() -> None:
+    """Surrounding white space, as a file's last line end, is stripped."""
+    transport = Scripted(lambda request: json_response(200, USER_LIST))
+    AMcardsClient("file-token\n", transport=transport).user()
+    assert transport.requests[0].header("Authorization") == (
+        "Bearer file-token"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://",
+        "https://",
+        "http:///path",
+        "http://127.0.0.1:99999",
+        "ftp://example.invalid",
+        "http://127.0.0.1:8765/?x=1",
+        "127.0.0.1:8765",
+    ],
+)
+def test_a_base_url_without_a_usable_server_is_refused(url: str) -> None:
+    """base_url must be http(s) with a host, a valid port, no query."""
+    with pytest.raises(ValidationError) as caught:
+        AMcardsClient("t", base_url=url, transport=Scripted(token_answer))
+    assert caught.value.field == "base_url"
+
+
+@pytest.mark.parametrize("timeout", [-1, 0, float("inf")])
+def test_a_timeout_that_is_not_a_positive_number_is_refused(
+    timeout: float,
+) -> None:
+    """Timeouts are checked, per client and per call, with a typed error."""
+    with pytest.raises(ValidationError) as caught:
+        AMcardsClient("t", transport=Scripted(token_answer), timeout=timeout)
+    assert caught.value.field == "timeout"
+    client = make_client(Scripted(token_answer))
+    with pytest.raises(ValidationError):
+        client.user(timeout=timeout)
+
+
+def test_a_message_that_is_not_text_is_refused() -> None:
+    """send_card's message must be a string; nothing is sent otherwise."""
+    transport = Scripted(token_answer)
+    with pytest.raises(ValidationError) as caught:
+        make_client(transport).send_card(1, "me", ADDRESS, message=5)  # type: ignore[arg-type]
+    assert caught.value.field == "message"
+    assert transport.requests == []

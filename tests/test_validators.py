@@ -122,9 +122,16 @@ phone_like = st.one_of(
         st.from_regex(r"[0-9]{4}", fullmatch=True),
     ),
 )
-field_text = st.text(
-    alphabet=st.characters(blacklist_categories=["Cs"]), max_size=20
-)
+# Printable text (no control characters, which are refused), with white
+# space around it that the validators strip.
+field_text = st.tuples(
+    st.sampled_from(["", " ", "\t", " \n "]),
+    st.text(
+        alphabet=st.characters(blacklist_categories=["Cs", "Cc"]),
+        max_size=20,
+    ),
+    st.sampled_from(["", " ", "\r\n"]),
+).map("".join)
 
 
 # Dates -------------------------------------------------------------------
@@ -725,3 +732,45 @@ def test_state_is_required_only_where_addresses_use_states(
         assert caught.value.field == "shipping_address['state']"
     else:
         assert "state" not in validate_shipping_address(address)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("22\x0085 Reppert Road", "control character"),
+        ("2285\rReppert Road", "control character"),
+        ("2285\nReppert Road", "line break"),
+        ("R" * 201, "201 characters long"),
+    ],
+)
+def test_address_values_that_cannot_be_printed_are_refused(
+    value: str, reason: str
+) -> None:
+    """Control characters and absurd lengths are refused, naming the
+    field and never quoting the value."""
+    address = {
+        "first_name": "Ralph",
+        "last_name": "Mullins",
+        "address_line_1": value,
+        "city": "Southfield",
+        "state": "MI",
+        "postal_code": "48075",
+    }
+    with pytest.raises(ShippingAddressError) as caught:
+        validate_shipping_address(address)
+    assert caught.value.field == "shipping_address['address_line_1']"
+    assert reason in str(caught.value)
+    assert value not in str(caught.value)
+
+
+def test_an_address_value_of_the_longest_length_is_accepted() -> None:
+    """A value of exactly the limit goes through."""
+    address = {
+        "first_name": "R" * validators.MAX_ADDRESS_VALUE_LENGTH,
+        "last_name": "Mullins",
+        "address_line_1": "2285 Reppert Road",
+        "city": "Southfield",
+        "state": "MI",
+        "postal_code": "48075",
+    }
+    assert validate_shipping_address(address)["first_name"] == "R" * 200

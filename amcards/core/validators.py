@@ -24,6 +24,7 @@ own errors and country table.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -39,6 +40,7 @@ from amcards.core.errors import (
 
 __all__ = [
     "CAMPAIGN_ADDRESS_KEYS",
+    "MAX_ADDRESS_VALUE_LENGTH",
     "OPTIONAL_ADDRESS_KEYS",
     "REQUIRED_ADDRESS_KEYS",
     "RETURN_ADDRESS_KEYS",
@@ -66,6 +68,11 @@ REQUIRED_ADDRESS_KEYS = (
     "state",
     "postal_code",
 )
+#: The longest address value accepted, in characters; far more than any
+#: envelope line holds, so only a mistake (a whole record pasted into one
+#: field) is refused.
+MAX_ADDRESS_VALUE_LENGTH = 200
+
 #: Countries whose addresses must name a state, province or territory.
 STATE_COUNTRIES = frozenset({"US", "CA", "AU"})
 OPTIONAL_ADDRESS_KEYS = (
@@ -452,9 +459,27 @@ def _clean_address(
                 field=_key_field(field, key),
                 reason=_wrong_type_reason(key, value),
             )
-        if value.strip():
-            cleaned[key] = value.strip()
+        value = value.strip()
+        problem = _text_problem(value)
+        if problem:
+            raise error(field=_key_field(field, key), reason=problem)
+        if value:
+            cleaned[key] = value
     return cleaned
+
+
+def _text_problem(value: str) -> str | None:
+    """Why an address value cannot be printed on a card, if it cannot."""
+    if len(value) > MAX_ADDRESS_VALUE_LENGTH:
+        return (
+            f"is {len(value)} characters long; at most "
+            f"{MAX_ADDRESS_VALUE_LENGTH} are accepted"
+        )
+    if any(
+        char != "\t" and unicodedata.category(char) == "Cc" for char in value
+    ):
+        return "contains a line break or another control character"
+    return None
 
 
 def validate_shipping_address(
@@ -466,7 +491,9 @@ def validate_shipping_address(
     """Return a checked, normalised copy of a shipping address.
 
     Values must be strings (a postal code given as an int is refused, not
-    converted: it may have lost a leading zero).  Surrounding whitespace is
+    converted: it may have lost a leading zero), with no line breaks or
+    other control characters (a tab is allowed) and at most
+    :data:`MAX_ADDRESS_VALUE_LENGTH` characters.  Surrounding whitespace is
     stripped from every value, optional keys with empty values (or None)
     are left out, and ``country`` becomes an ISO alpha-2 code when it
     names a known country (otherwise it is kept as typed).  With

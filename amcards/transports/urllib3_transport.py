@@ -146,6 +146,16 @@ class Urllib3Transport:
                 assert_same_host=False,
                 preload_content=True,
             )
+        except ValueError:
+            # http.client refuses a header value with a line break before
+            # anything is written; its message quotes the value, which
+            # may be a token, so the cause is left out on purpose.
+            raise ConnectError(
+                "the request could not be written: a header value has a "
+                "line break or another character headers cannot carry",
+                method=request.method,
+                path=request.path,
+            ) from None
         except (u3.HTTPError, OSError, http.client.HTTPException) as exc:
             error = _translate(exc, request)
             log.debug(
