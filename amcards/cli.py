@@ -225,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_STATUS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "--version", action="version", version=f"amcards {_version()}"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_send_cards(commands, common)
     _add_listing(commands, common, "templates", "list your templates")
@@ -239,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_journal(commands)
     _add_fake_server(commands)
     return parser
+
+
+def _version() -> str:
+    from amcards import __version__
+
+    return __version__
 
 
 def _add_journal(commands: Any) -> None:
@@ -962,6 +971,11 @@ def _open_journal(args: argparse.Namespace) -> SendLedger | None:
     import sqlite3
 
     path = args.journal
+    if not path.strip() or path == ":memory:":
+        raise UsageError(
+            "--journal needs the path of a file (an empty name keeps "
+            "nothing, and a rerun would send every row again)"
+        )
     if os.path.exists(path) and os.path.samefile(path, args.file):
         raise UsageError("--journal must not be the recipients file")
     if args.dry_run and not os.path.exists(path):

@@ -255,7 +255,7 @@ class SendLedger:
         settle_after: float = DEFAULT_SETTLE_AFTER,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.path = os.fspath(path)
+        self.path = _check_path(path)
         self.stale_after = float(stale_after)
         self.settle_after = float(settle_after)
         self._timeout = float(timeout)
@@ -1117,6 +1117,18 @@ def send_card_once(
         card_result,
         card_response,
     )
+
+
+def _check_path(path: str | os.PathLike[str]) -> str:
+    """A ledger's path: a file, never a database SQLite throws away."""
+    text = os.fspath(path)
+    if not text.strip() or text == ":memory:" or text.startswith("file:"):
+        raise ValidationError(
+            field="path",
+            reason="give the path of a file: an empty name or ':memory:' "
+            "keeps nothing once the process ends",
+        )
+    return text
 
 
 def _check_kind(kind: object) -> Kind:

@@ -1040,3 +1040,23 @@ def test_cards_filter_by_contact_id_and_initiator(
     } == {"crm-1"}
     cli.main(["cards", "--fake", "--json", "--initiator", "nobody"])
     assert json.loads(capsys.readouterr().out) == []
+
+
+@pytest.mark.parametrize("journal", ["", ":memory:"])
+def test_a_journal_that_keeps_nothing_is_a_usage_error(
+    service: FakeAMcards, capsys: pytest.CaptureFixture[str], journal: str
+) -> None:
+    """--journal "" would silently protect nothing: it is refused."""
+    words = ["send-cards", str(EXAMPLE), "--template", "1", "--fake"]
+    status = cli.main([*words, "--yes", "--journal", journal])
+    assert status == cli.EXIT_USAGE
+    assert "--journal needs the path of a file" in capsys.readouterr().err
+    assert service.cards_created == 0
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """`amcards --version` names the package version."""
+    import amcards
+
+    assert cli.main(["--version"]) == cli.EXIT_OK
+    assert capsys.readouterr().out.strip() == f"amcards {amcards.__version__}"

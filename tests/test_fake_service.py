@@ -1276,3 +1276,25 @@ def test_the_fake_imports_nothing_from_the_clients_core_but_http() -> None:
     loaded = set(eval(result.stdout))
     core = {m for m in loaded if m.startswith("amcards.core")}
     assert core <= {"amcards.core", "amcards.core.http", "amcards.core.errors"}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"kind": "status", "path": 5},
+        {"kind": "status", "method": 5},
+        {"kind": "slow", "delay": 1e308},
+        {"kind": "slow", "delay": "x"},
+        {"kind": "slow", "delay": -1},
+        {"kind": "status", "count": 1.5},
+    ],
+)
+def test_a_fault_the_server_could_not_apply_is_refused(
+    data: dict[str, object],
+) -> None:
+    """Bad fault settings are refused when queued, naming the field, so a
+    typo cannot break every later request."""
+    from amcards.transports.fake.faults import Fault
+
+    with pytest.raises(ValueError, match=r"path|method|delay|count"):
+        Fault.from_json(data)

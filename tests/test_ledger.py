@@ -1060,3 +1060,11 @@ def test_a_killed_but_unreaped_sender_counts_as_gone() -> None:
     finally:
         child.wait(10)
     assert _process_exists(os.getpid())
+
+
+@pytest.mark.parametrize("path", ["", "  ", ":memory:", "file:x?mode=memory"])
+def test_a_ledger_that_keeps_nothing_is_refused(path: str) -> None:
+    """A ledger path SQLite would throw away is a typed error."""
+    with pytest.raises(ValidationError) as caught:
+        SendLedger(path)
+    assert caught.value.field == "path"

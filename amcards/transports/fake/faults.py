@@ -14,7 +14,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["FAULT_KINDS", "Fault", "FaultQueue"]
+__all__ = ["FAULT_KINDS", "MAX_DELAY", "Fault", "FaultQueue"]
 
 #: ``status``: answer with ``status`` (optional ``retry_after`` header and
 #: ``body``) without handling the request.  ``html``: an HTML error page
@@ -27,6 +27,10 @@ __all__ = ["FAULT_KINDS", "Fault", "FaultQueue"]
 FAULT_KINDS = ("status", "html", "slow", "drop_before", "drop_after")
 
 _DEFAULT_STATUS = {"status": 503, "html": 502}
+
+#: The longest ``slow`` delay, in seconds: enough to outlast any timeout
+#: a test sets, short enough that a typo cannot hang a server for good.
+MAX_DELAY = 300.0
 
 
 class Fault:
@@ -44,6 +48,15 @@ class Fault:
         path: str | None = None,
         count: int = 1,
     ) -> None:
+        for name, text in (("method", method), ("path", path)):
+            if text is not None and not isinstance(text, str):
+                raise ValueError(f"{name} must be a string, got {text!r}")
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise ValueError(f"count must be a whole number, got {count!r}")
+        if not 0 <= delay <= MAX_DELAY:
+            raise ValueError(
+                f"delay must be 0 to {MAX_DELAY:g} seconds, got {delay!r}"
+            )
         if kind not in FAULT_KINDS:
             raise ValueError(
                 f"unknown fault kind {kind!r}; expected one of "
@@ -51,8 +64,6 @@ class Fault:
             )
         if count < 1:
             raise ValueError(f"count must be at least 1, got {count!r}")
-        if delay < 0:
-            raise ValueError(f"delay must not be negative, got {delay!r}")
         if status is not None and not 100 <= status <= 599:
             raise ValueError(f"status must be 100-599, got {status!r}")
         self.kind = kind
@@ -89,7 +100,7 @@ class Fault:
             status=_optional_int(data.get("status"), "status"),
             retry_after=None if retry_after is None else str(retry_after),
             body=None if data.get("body") is None else str(data["body"]),
-            delay=float(data.get("delay", 0.0)),
+            delay=_number(data.get("delay", 0.0), "delay"),
             method=data.get("method"),
             path=data.get("path"),
             count=1 if count is None else count,
@@ -166,3 +177,13 @@ class FaultQueue:
         """Forget every waiting fault."""
         with self._lock:
             self._faults.clear()
+
+
+def _number(value: Any, name: str) -> float:
+    """A finite number from the control API's JSON, or a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    number = float(value)
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"{name} must be a finite number")
+    return number

@@ -400,7 +400,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=8765,
         help="port to listen on (default: 8765; 0 picks a free one)",
     )
@@ -409,6 +409,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep mailings PROCESSING until POST /__fake__/mailings/process",
     )
+
+
+def _port(text: str) -> int:
+    """A TCP port number for argparse: 0 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a port number (0 to 65535; 0 picks a free one)"
+        )
+    return port
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -422,7 +435,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         server = FakeServer(service, args.host, args.port).start()
     except (OSError, ValueError) as exc:
-        print(f"cannot serve: {exc}", file=sys.stderr)
+        print(f"fake server: cannot serve: {exc}", file=sys.stderr)
         return 1
     stop = threading.Event()
     with contextlib.suppress(ValueError):
