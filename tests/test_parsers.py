@@ -1399,7 +1399,7 @@ NOW = dt.datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
         ("120", None, 120.0),
         (" 7 ", None, 7.0),
         ("1.5", None, 1.5),
-        ("-3", None, 0.0),
+        ("-3", None, None),
         ("Fri, 01 Mar 2024 12:00:30 GMT", NOW, 30.0),
         ("Fri, 01 Mar 2024 11:00:00 GMT", NOW, 0.0),
         ("Fri, 01 Mar 2024 12:00:30 GMT", NOW.replace(tzinfo=None), 30.0),

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import email.utils
 import json
 import math
 import re
@@ -88,6 +87,7 @@ from amcards.core.models import (
     Template,
     User,
 )
+from amcards.core.retry import parse_retry_after
 
 __all__ = [
     "ENDPOINTS",
@@ -248,7 +248,7 @@ def error_for_response(
     extra: dict[str, Any] = {}
     if kind is RateLimitError:
         header = response.header("Retry-After")
-        wait = None if header is None else _retry_after(header, now)
+        wait = None if header is None else parse_retry_after(header, now)
         extra["retry_after"] = wait
         if wait is not None:
             text = f"{text}; retry after {wait:g} seconds"
@@ -284,28 +284,6 @@ def _classify(
     if 500 <= status < 600:
         return ServerError, "the service failed to answer"
     return UnexpectedResponseError, f"unexpected HTTP status {status}"
-
-
-def _retry_after(value: str, now: dt.datetime | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value, or None."""
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        return max(seconds, 0.0) if math.isfinite(seconds) else None
-    if now is None:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=dt.timezone.utc)
-    return max((when - now).total_seconds(), 0.0)
 
 
 def _message_from_body(body: bytes) -> str:

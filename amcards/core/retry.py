@@ -256,11 +256,14 @@ def _check_random(random: float) -> None:
         raise ValueError(f"random must lie in [0, 1]; got {random!r}")
 
 
-def parse_retry_after(value: str, now: dt.datetime) -> float | None:
+def parse_retry_after(
+    value: str, now: dt.datetime | None = None
+) -> float | None:
     """Read a ``Retry-After`` header as a number of seconds from ``now``.
 
     The header holds either a number of seconds or an HTTP date.  A date
-    in the past gives 0.0.  A naive ``now`` is taken to be in UTC.
+    in the past gives 0.0.  A naive ``now`` is taken to be in UTC; with
+    no ``now`` at all, only the seconds form can be read.
 
     Returns:
         The wait in seconds, or None when the value is neither form.
@@ -269,6 +272,8 @@ def parse_retry_after(value: str, now: dt.datetime) -> float | None:
     if _DELAY_SECONDS.fullmatch(text):
         seconds = float(text)
         return seconds if math.isfinite(seconds) else None
+    if now is None:
+        return None
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
