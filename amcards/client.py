@@ -53,7 +53,7 @@ from amcards.core.models import (
     User,
 )
 from amcards.core.paging import walk_pages
-from amcards.core.retry import RetryPolicy
+from amcards.core.retry import RetryPolicy, parse_retry_after
 from amcards.transports.base import Transport
 
 if TYPE_CHECKING:
@@ -1176,7 +1176,7 @@ class AMcardsClient:
         if response is not None:
             header = response.header("Retry-After")
             if header is not None:
-                retry_after = _parse_retry_after(header, self._clock())
+                retry_after = parse_retry_after(header, self._clock())
         decision = self._retry.decide(
             kind,
             attempt,
@@ -1445,12 +1445,6 @@ def _outcome_unknown(
         path=request.path,
         status=cause.status,
     )
-
-
-def _parse_retry_after(value: str, now: dt.datetime) -> float | None:
-    from amcards.core.retry import parse_retry_after
-
-    return parse_retry_after(value, now)
 
 
 def _describe_body(request: Request) -> dict[str, Any]:
