@@ -895,14 +895,26 @@ def _check_send_options(args: argparse.Namespace) -> str | None:
         raise UsageError("--message goes with --template, not --campaign")
     if not args.initiator.strip():
         raise UsageError("--initiator must not be empty")
-    what = "--campaign" if args.campaign is not None else "--template"
+    _check_target_id(args)
     try:
-        validators.validate_id(args.campaign or args.template, what)
         if args.send_date is None:
             return None
         return validators.validate_date(args.send_date, "--send-date")
     except ValidationError as exc:
         raise UsageError(str(exc)) from exc
+
+
+def _check_target_id(args: argparse.Namespace) -> None:
+    """Refuse a --template or --campaign that is not a number."""
+    if args.campaign is not None:
+        option, value = "--campaign", args.campaign
+        wanted = "a campaign number like 21"
+    else:
+        option, value = "--template", args.template
+        wanted = "a template number like 1; see 'amcards templates'"
+    digits = value.strip()
+    if not (digits.isascii() and digits.isdigit()):
+        raise UsageError(f"{option} must be {wanted} (got {value!r})")
 
 
 def _row_keys(

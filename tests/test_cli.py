@@ -843,6 +843,34 @@ def test_usage_errors_exit_2_and_send_nothing(
     assert card_count(service) == before
 
 
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (
+            "--template",
+            "amcards: error: --template must be a template number like 1; "
+            "see 'amcards templates' (got 'abc')",
+        ),
+        (
+            "--campaign",
+            "amcards: error: --campaign must be a campaign number like 21 "
+            "(got 'abc')",
+        ),
+    ],
+)
+def test_a_template_or_campaign_that_is_not_a_number_is_said_plainly(
+    service: FakeAMcards,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    message: str,
+) -> None:
+    status = cli.main(["send-cards", str(EXAMPLE), "--fake", option, "abc"])
+    err = capsys.readouterr().err
+    assert status == cli.EXIT_USAGE
+    assert message in err
+    assert "non-negative int" not in err
+
+
 def test_an_unknown_template_is_a_usage_error(
     service: FakeAMcards, capsys: pytest.CaptureFixture[str]
 ) -> None:
