@@ -190,8 +190,9 @@ exit status:
        one; with --dry-run: every row would be
   {EXIT_NOT_ALL_SENT}    some rows were rejected, failed, skipped or not sent;
        the balance or --max-cost stopped the run; or the service
-       refused the request
-  {EXIT_USAGE}    usage error: bad option, unreadable file, no token, or
+       refused a request (the token, say) or could not be reached
+  {EXIT_USAGE}    usage error, nothing sent: bad option, unreadable file, no
+       token, a template or campaign that is not in the account, or
        --yes needed without a terminal
   {EXIT_INTERRUPTED}  stopped with Ctrl-C
 """

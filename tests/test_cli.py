@@ -881,6 +881,25 @@ def test_an_unknown_template_is_a_usage_error(
     assert "template 987654 is not in this account" in capsys.readouterr().err
 
 
+def test_help_lists_a_template_not_in_the_account_under_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["send-cards", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    usage = out[out.index(f"{cli.EXIT_USAGE} usage error") :]
+    assert "a template or campaign that is not in the account" in usage
+
+
+def test_an_unknown_campaign_is_a_usage_error(
+    service: FakeAMcards, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = cli.main(
+        ["send-cards", str(EXAMPLE), "--campaign", "987654", "--fake", "-y"]
+    )
+    assert status == cli.EXIT_USAGE
+    assert "campaign 987654 is not in this account" in capsys.readouterr().err
+
+
 def test_a_missing_file_is_a_usage_error(
     service: FakeAMcards, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
