@@ -90,26 +90,42 @@ def format_cents(cents: int) -> str:
     return f"{sign}${whole:,}.{part:02d}"
 
 
-_DOLLARS = re.compile(r"\$?(\d{1,9})(?:\.(\d{1,2}))?")
+_DOLLARS = re.compile(r"\$?(\d+)(?:\.(\d{1,2}))?")
+
+#: The largest --max-cost accepted, in cents ($1,000,000): anything above
+#: is taken for a typing mistake.
+MAX_DOLLARS_CENTS = 100_000_000
 
 
-def parse_dollars(text: str) -> int:
+def parse_dollars(text: str, what: str = "the amount") -> int:
     """Read a dollar amount ("25", "25.5", "25.00", "$25.00") as cents.
 
-    Anything else (cents, commas, a sign, more than two decimals) is
-    refused rather than guessed at.
+    Anything else (cents, commas, more than two decimals) is refused
+    rather than guessed at, and so are negative amounts and amounts over
+    $1,000,000.  ``what`` names the amount in the messages.
 
     Raises:
         argparse.ArgumentTypeError: the text is not such an amount.
     """
-    match = _DOLLARS.fullmatch(text.strip())
+    stripped = text.strip()
+    match = _DOLLARS.fullmatch(stripped.removeprefix("-"))
     if match is None:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not an amount in dollars; write it like 25, "
-            "25.00 or $25.00"
+            f"{what} {text!r} is not an amount in dollars; write it like "
+            "25, 25.00 or $25.00"
+        )
+    if stripped.startswith("-"):
+        raise argparse.ArgumentTypeError(
+            f"{what} must not be negative (got {text!r})"
         )
     whole, part = match.group(1), match.group(2) or "0"
-    return int(whole) * 100 + int(part.ljust(2, "0"))
+    cents = int(whole) * 100 + int(part.ljust(2, "0"))
+    if cents > MAX_DOLLARS_CENTS:
+        raise argparse.ArgumentTypeError(
+            f"{what} {text!r} is too large (at most "
+            f"{format_cents(MAX_DOLLARS_CENTS)})"
+        )
+    return cents
 
 
 # The command line --------------------------------------------------------
@@ -441,7 +457,6 @@ def _add_send_cards(commands: Any, common: argparse.ArgumentParser) -> None:
     send.add_argument(
         "--max-cost",
         metavar="DOLLARS",
-        type=parse_dollars,
         help="spend at most this many dollars (25, 25.00 or $25.00): "
         "send nothing if the estimate is higher, stop before a row that "
         "would take the charges past it",
@@ -897,6 +912,11 @@ def _check_send_options(args: argparse.Namespace) -> str | None:
     if not args.initiator.strip():
         raise UsageError("--initiator must not be empty")
     _check_target_id(args)
+    if args.max_cost is not None:
+        try:
+            args.max_cost = parse_dollars(args.max_cost, "--max-cost")
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(str(exc)) from exc
     try:
         if args.send_date is None:
             return None

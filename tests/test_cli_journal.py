@@ -8,6 +8,7 @@ that every row was sent exactly once across the runs.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -171,11 +172,51 @@ def test_max_cost_is_read_as_dollars(text: str, cents: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["2500c", "-5", "1,000", "25.001", "", "$", "25 USD", "1e3"]
+    "text", ["2500c", "1,000", "25.001", "", "$", "25 USD", "1e3", "--5"]
 )
 def test_max_cost_refuses_anything_but_dollars(text: str) -> None:
     with pytest.raises(Exception, match="not an amount in dollars"):
         cli.parse_dollars(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("-5", "--max-cost must not be negative (got '-5')"),
+        ("-$5.00", "--max-cost must not be negative"),
+        (
+            "99999999999999999999999",
+            "--max-cost '99999999999999999999999' is too large (at most "
+            "$1,000,000.00)",
+        ),
+        ("1000000.01", "is too large"),
+    ],
+)
+def test_max_cost_says_negative_or_too_large(text: str, message: str) -> None:
+    with pytest.raises(Exception, match=re.escape(message)):
+        cli.parse_dollars(text, "--max-cost")
+
+
+def test_max_cost_accepts_up_to_a_million_dollars() -> None:
+    assert cli.parse_dollars("1000000") == 100_000_000
+    assert cli.parse_dollars("0") == 0
+
+
+@pytest.mark.parametrize("text", ["-5", "99999999999999999999999", "2500c"])
+def test_max_cost_errors_are_one_line_like_the_other_options(
+    service: FakeAMcards,
+    tmp_path: Path,
+    journal: Path,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+) -> None:
+    path = write_csv(tmp_path, *rows(2))
+    assert send(path, journal, "--max-cost", text) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("amcards: error: --max-cost ")
+    assert "usage:" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert service.request_count == 0
 
 
 def test_a_max_cost_in_cents_is_a_usage_error(
