@@ -522,3 +522,67 @@ def test_python_m_serves_the_demo_until_interrupted() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 0
+
+
+# Failures inside the server -------------------------------------------------
+
+
+def _broken(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("a bug in the fake")
+
+
+def test_an_exception_in_the_service_answers_500_and_logs_it(
+    server: FakeServer,
+    pool: urllib3.PoolManager,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A failing handler never leaves the client with an empty reply: it
+    answers 500 naming the exception's type; the traceback goes to the
+    server's stderr."""
+    monkeypatch.setattr(server.service, "handle", _broken)
+    response = call(pool, server, "GET", "/.api/v1/user/")
+    assert response.status == 500
+    assert json.loads(response.data) == {
+        "message": "fake server error: RuntimeError"
+    }
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "a bug in the fake" in err
+
+
+def test_an_exception_in_the_control_api_answers_500(
+    server: FakeServer,
+    pool: urllib3.PoolManager,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(server.service, "counters", _broken)
+    response = call(pool, server, "GET", "/__fake__/counters", None, {})
+    assert response.status == 500
+    assert json.loads(response.data) == {
+        "message": "fake server error: RuntimeError"
+    }
+    assert call(pool, server, "GET", "/.api/v1/user/").status == 200
+
+
+def test_an_exception_under_a_drop_fault_still_drops(
+    server: FakeServer,
+    pool: urllib3.PoolManager,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    control(pool, server, "POST", "faults", {"kind": "drop_after"})
+    monkeypatch.setattr(server.service, "handle", _broken)
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        call(pool, server, "GET", "/.api/v1/user/")
+
+
+def test_a_bad_chunk_size_is_400(server: FakeServer) -> None:
+    connection = connect(server)
+    try:
+        connection.putrequest("POST", "/__fake__/seed")
+        connection.putheader("Transfer-Encoding", "chunked")
+        connection.endheaders(b"zz\r\n{}\r\n0\r\n\r\n")
+        response = connection.getresponse()
+        assert response.status == 400
+        assert "chunk" in json.loads(response.read())["message"]
+    finally:
+        connection.close()

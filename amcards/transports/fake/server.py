@@ -39,6 +39,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -65,6 +66,8 @@ __all__ = [
 ]
 
 CONTROL_PREFIX = "/__fake__/"
+
+_DROPS = ("drop_before", "drop_after")
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +225,14 @@ class _Handler(BaseHTTPRequestHandler):
     # One request ---------------------------------------------------------
 
     def _dispatch(self) -> None:
+        self._fault: Fault | None = None
+        self._started = False
+        try:
+            self._respond()
+        except Exception as exc:  # a bug in the fake: say so, keep serving
+            self._failed(exc)
+
+    def _respond(self) -> None:
         parts = urlsplit(self.path)
         query = parse_qsl(parts.query, keep_blank_values=True)
         body = self._read_body()
@@ -234,6 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(self._control(request))
             return
         fault = self.server.service.take_fault(self.command, parts.path)
+        self._fault = fault
         if fault is None:
             self._write(self._handle(request))
         elif fault.kind in ("status", "html"):
@@ -248,6 +260,23 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault.delay)
             self._write(response)
 
+    def _failed(self, exc: Exception) -> None:
+        """Answer 500 for an exception, unless the answer was meant to be
+        dropped or has already begun: an empty reply would look exactly
+        like a staged drop fault."""
+        print(
+            f"fake server: {self.command} {self.path} failed:",
+            file=sys.stderr,
+        )
+        traceback.print_exception(exc, file=sys.stderr)
+        sys.stderr.flush()
+        dropping = self._fault is not None and self._fault.kind in _DROPS
+        if dropping or self._started:
+            self._drop()
+            return
+        message = f"fake server error: {type(exc).__name__}"
+        self._write(_json(500, {"message": message}), close=True)
+
     def _read_body(self) -> bytes | None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return self._read_chunks()
@@ -255,15 +284,23 @@ class _Handler(BaseHTTPRequestHandler):
         if length is None:
             return b""
         if not length.isdigit():
-            self._write(_json(400, {"message": "bad Content-Length"}))
-            self.close_connection = True
+            message = "Content-Length: expected a number of bytes"
+            self._write(_json(400, {"message": message}), close=True)
             return None
         return self.rfile.read(int(length))
 
-    def _read_chunks(self) -> bytes:
+    def _read_chunks(self) -> bytes | None:
         data = bytearray()
         while True:
-            size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+            line = self.rfile.readline().split(b";")[0].strip()
+            try:
+                size = int(line, 16)
+            except ValueError:
+                size = -1
+            if size < 0:
+                message = "Transfer-Encoding: chunked: bad chunk size"
+                self._write(_json(400, {"message": message}), close=True)
+                return None
             if size == 0:
                 while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                     pass
@@ -272,18 +309,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline()
 
     def _handle(self, request: Request) -> Response:
-        try:
-            return self.server.service.handle(request)
-        except Exception as exc:  # a bug in the fake: say so, keep serving
-            logger.exception("the fake service failed")
-            return _json(500, {"message": f"the fake service failed: {exc}"})
+        return self.server.service.handle(request)
 
-    def _write(self, response: Response) -> None:
+    def _write(self, response: Response, *, close: bool = False) -> None:
+        self._started = True
         try:
             self.send_response(response.status)
             for name, value in response.headers:
                 if name.lower() not in ("content-length", "connection"):
                     self.send_header(name, value)
+            if close:
+                self.send_header("Connection", "close")
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
             self.wfile.write(response.body)
