@@ -1449,19 +1449,24 @@ def _interrupted_reason(journal: bool) -> str:
 
 
 def _send_failure(exc: AMcardsException, journal: bool) -> str:
-    if isinstance(exc, SendOutcomeUnknownError) and journal:
+    if not isinstance(exc, SendOutcomeUnknownError):
+        return _explain(exc)
+    if exc.status is not None:
+        what = (
+            f"the service failed while handling it (HTTP {exc.status}), "
+            "so the card may or may not have been sent"
+        )
+    else:
+        what = "no answer came back, so the card may or may not have been sent"
+    if journal:
         return (
-            "no answer came back, so the card may or may not have been "
-            "sent; the journal knows, and a rerun looks it up before "
+            f"{what}; the journal knows, and a rerun looks it up before "
             "sending this row again"
         )
-    if isinstance(exc, SendOutcomeUnknownError):
-        return (
-            "no answer came back, so the card may or may not have been "
-            "sent; check with 'amcards cards --contact-id ID' (or "
-            "--initiator) before sending this row again"
-        )
-    return _explain(exc)
+    return (
+        f"{what}; check with 'amcards cards --contact-id ID' (or "
+        "--initiator) before sending this row again"
+    )
 
 
 def _describe_sent(sent: _Sent) -> str:

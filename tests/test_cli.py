@@ -717,6 +717,35 @@ def test_a_lost_answer_is_reported_as_maybe_sent(
     assert "sent: 4" in out
 
 
+@pytest.mark.parametrize("journal", [False, True])
+def test_a_server_failure_on_a_send_names_the_http_status(
+    service: FakeAMcards,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    journal: bool,
+) -> None:
+    real_send = AMcardsClient.send_card
+
+    def failing(self: AMcardsClient, *args: Any, **kw: Any) -> Any:
+        if args[2]["first_name"] == "Rosa":
+            raise SendOutcomeUnknownError("server error", status=503)
+        return real_send(self, *args, **kw)
+
+    monkeypatch.setattr(AMcardsClient, "send_card", failing)
+    argv = ["send-cards", str(EXAMPLE), "--template", "1", "--fake", "--yes"]
+    if journal:
+        argv += ["--journal", str(tmp_path / "sends.journal")]
+    status = cli.main(argv)
+    out = capsys.readouterr().out
+    assert status == cli.EXIT_NOT_ALL_SENT
+    assert (
+        "line 2 (Rosa Delgado): the service failed while handling it "
+        "(HTTP 503), so the card may or may not have been sent" in out
+    )
+    assert "no answer came back" not in out
+
+
 def test_map_option_end_to_end(
     service: FakeAMcards, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
