@@ -437,7 +437,10 @@ def _add_send_cards(commands: Any, common: argparse.ArgumentParser) -> None:
         "leaves the column out",
     )
     send.add_argument(
-        "--send-date", metavar="YYYY-MM-DD", help="date to mail the cards"
+        "--send-date",
+        metavar="YYYY-MM-DD",
+        help="date to mail the cards (a date in the past or more than a "
+        "year ahead is warned about before you confirm)",
     )
     send.add_argument(
         "--message", help="message printed inside each card (--template)"
@@ -880,6 +883,9 @@ def _send_batch(
         f"{format_cents(total)}; your balance is "
         f"{format_cents(pricing.balance)}."
     )
+    warning = _send_date_warning(send_date, _today())
+    if warning is not None:
+        _say(f"Warning: {warning}.")
     problem = _money_problem(args, total, pricing.balance)
     if problem is not None:
         _say(f"Not sending: {problem}.")
@@ -936,6 +942,33 @@ def _check_target_id(args: argparse.Namespace) -> None:
     digits = value.strip()
     if not (digits.isascii() and digits.isdigit()):
         raise UsageError(f"{option} must be {wanted} (got {value!r})")
+
+
+def _today() -> str:
+    """Today's date on this machine, YYYY-MM-DD (tests replace this)."""
+    import datetime as dt
+
+    return dt.date.today().isoformat()
+
+
+def _send_date_warning(send_date: str | None, today: str) -> str | None:
+    """Why a --send-date looks mistaken (past, or over a year ahead)."""
+    import datetime as dt
+
+    if send_date is None:
+        return None
+    date, now = dt.date.fromisoformat(send_date), dt.date.fromisoformat(today)
+    if date < now:
+        return (
+            f"--send-date {send_date} is in the past; AMcards may send at "
+            "once or refuse"
+        )
+    if (date - now).days > 366:
+        return (
+            f"--send-date {send_date} is more than a year ahead; check "
+            "the year"
+        )
+    return None
 
 
 def _row_keys(

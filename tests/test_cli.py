@@ -746,6 +746,43 @@ def test_a_server_failure_on_a_send_names_the_http_status(
     assert "no answer came back" not in out
 
 
+@pytest.mark.parametrize(
+    ("send_date", "warning"),
+    [
+        (
+            "2020-01-01",
+            "Warning: --send-date 2020-01-01 is in the past; AMcards may "
+            "send at once or refuse.",
+        ),
+        (
+            "2027-06-02",
+            "Warning: --send-date 2027-06-02 is more than a year ahead; "
+            "check the year.",
+        ),
+        ("2026-06-01", None),
+        ("2026-03-01", None),
+    ],
+)
+def test_an_odd_send_date_is_warned_about_before_confirming(
+    service: FakeAMcards,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    send_date: str,
+    warning: str | None,
+) -> None:
+    monkeypatch.setattr(cli, "_today", lambda: "2026-03-01")
+    monkeypatch.setattr(sys, "stdin", Terminal("n\n"))
+    argv = ["send-cards", str(EXAMPLE), "--template", "1", "--fake"]
+    status = cli.main([*argv, "--send-date", send_date])
+    err = capsys.readouterr().err
+    assert status == cli.EXIT_NOT_ALL_SENT
+    if warning is None:
+        assert "Warning: --send-date" not in err
+    else:
+        assert warning in err
+        assert err.index(warning) < err.index("Send 5 cards")
+
+
 def test_map_option_end_to_end(
     service: FakeAMcards, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
