@@ -586,3 +586,39 @@ def test_a_bad_chunk_size_is_400(server: FakeServer) -> None:
         assert "chunk" in json.loads(response.read())["message"]
     finally:
         connection.close()
+
+
+# Starting from the command line ---------------------------------------------
+
+
+def test_a_port_in_use_is_a_startup_error_with_the_prog_prefix(
+    server: FakeServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from amcards.transports.fake.server import main
+
+    status = main(["--port", str(server.port)], prog="amcards fake-server")
+    assert status == 1
+    err = capsys.readouterr().err
+    assert err.startswith("amcards fake-server: cannot serve: ")
+    assert f"port {server.port}" in err and "--port 0" in err
+
+
+def test_a_host_off_loopback_is_a_startup_error_with_the_prog_prefix(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from amcards.transports.fake.server import main
+
+    assert main(["--host", "192.0.2.1"], prog="amcards fake-server") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("amcards fake-server: cannot serve: ")
+    assert "loopback" in err
+
+
+def test_startup_errors_name_python_m_by_default(
+    server: FakeServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from amcards.transports.fake.server import main
+
+    assert main(["--port", str(server.port)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("python -m amcards.transports.fake: cannot serve")

@@ -69,6 +69,8 @@ CONTROL_PREFIX = "/__fake__/"
 
 _DROPS = ("drop_before", "drop_after")
 
+DEFAULT_PROG = "python -m amcards.transports.fake"
+
 logger = logging.getLogger(__name__)
 
 
@@ -460,18 +462,27 @@ def _port(text: str) -> int:
     return port
 
 
-def serve(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace, prog: str = DEFAULT_PROG) -> int:
     """Serve the demo account until interrupted or terminated.
 
     Standard output gets one ``NAME=value`` line per setting a client
     needs (see :func:`connection_settings`); notes for people go to
-    standard error.
+    standard error, and so do startup errors, as ``PROG: cannot serve:
+    ...`` (exit status 1).
     """
     service = FakeAMcards.demo(hold_mailings=args.hold_mailings)
     try:
         server = FakeServer(service, args.host, args.port).start()
-    except (OSError, ValueError) as exc:
-        print(f"fake server: cannot serve: {exc}", file=sys.stderr)
+    except ValueError as exc:
+        print(f"{prog}: cannot serve: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        print(
+            f"{prog}: cannot serve: cannot listen on {args.host} port "
+            f"{args.port}: {reason} (--port 0 picks a free port)",
+            file=sys.stderr,
+        )
         return 1
     stop = threading.Event()
     with contextlib.suppress(ValueError):
@@ -497,7 +508,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def main(
     argv: Sequence[str] | None = None,
-    prog: str = "python -m amcards.transports.fake",
+    prog: str = DEFAULT_PROG,
 ) -> int:
     """Serve the demo account until interrupted or terminated.
 
@@ -512,4 +523,4 @@ def main(
         "Ctrl-C. Nothing is ever mailed.",
     )
     add_arguments(parser)
-    return serve(parser.parse_args(argv))
+    return serve(parser.parse_args(argv), prog)
