@@ -143,7 +143,9 @@ case, spaces and punctuation; the usual spellings are known (First Name,
 Street Address, Address Line 1, MailingStreet, State/Region, Postal Code,
 Zip, Country/Region, Company, Record ID, Phone Number, Birthday...).  Use
 --map "Your Header=field" for any other spelling, or "Header=ignore" to
-leave a column out.  Columns that match no field are listed as ignored.
+leave a column out; where two columns share a header, name one by its
+position instead: --map "#7=ignore" for the seventh.  Columns that match
+no field are listed as ignored.
 {_FIELD_LIST}
 
 Every row is checked before anything is sent; a bad row is named with its
@@ -434,7 +436,8 @@ def _add_send_cards(commands: Any, common: argparse.ArgumentParser) -> None:
         default=[],
         metavar="HEADER=FIELD",
         help="read column HEADER as FIELD (repeatable); FIELD 'ignore' "
-        "leaves the column out",
+        "leaves the column out; HEADER may be a position, #1 for the "
+        "first column",
     )
     send.add_argument(
         "--send-date",
@@ -1181,8 +1184,14 @@ def _money_problem(
 
 
 def _report_columns(columns: csvinput.ColumnMap, campaign: bool) -> None:
+    def header(index: int) -> str:
+        text = columns.headers[index]
+        if columns.headers.count(text) > 1:
+            return f"{text} in column {index + 1}"
+        return text
+
     used = ", ".join(
-        f"{columns.headers[index]} ({csvinput.FIELD_LABELS[name]})"
+        f"{header(index)} ({csvinput.FIELD_LABELS[name]})"
         for index, name in sorted(columns.fields.items())
     )
     _say(textwrap.fill(f"Columns used: {used}.", width=79))

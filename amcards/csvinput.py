@@ -244,12 +244,28 @@ class ColumnMap:
                 return self.headers[index]
         return None
 
+    def describe(self, index: int) -> str:
+        """How messages name a column: its header, with its position
+        ("column 7", counting from 1) when the header is not unique."""
+        return _describe_column(self.headers, index)
+
+
+def _describe_column(headers: Sequence[str], index: int) -> str:
+    header = headers[index]
+    if not header:
+        return f"(column {index + 1}, no header)"
+    if headers.count(header) > 1:
+        return f"{header!r} (column {index + 1})"
+    return repr(header)
+
 
 def parse_mapping(items: Iterable[str]) -> dict[str, str]:
     """Read ``--map "CSV header=field"`` options into {header: field}.
 
     The field is a field name in any spelling ("postal_code", "Postal
-    Code") or ``ignore`` to leave the column out.
+    Code") or ``ignore`` to leave the column out.  The header may also be
+    a column's position, "#1" for the first, for a file whose headers
+    repeat.
 
     Raises:
         CsvInputError: an item has no "=" or names an unknown field.
@@ -296,7 +312,10 @@ def map_columns(
     for index, header in enumerate(headers):
         found = chosen.get(index) or field_for_header(header)
         if found is None or found == IGNORE:
-            ignored.append(header or f"(column {index + 1}, no header)")
+            if header and headers.count(header) > 1:
+                ignored.append(f"{header} (column {index + 1})")
+            else:
+                ignored.append(header or f"(column {index + 1}, no header)")
         else:
             fields[index] = found
 
@@ -305,17 +324,34 @@ def map_columns(
     return ColumnMap(headers, fields, tuple(ignored))
 
 
+_POSITION = re.compile(r"#(\d+)")
+
+
 def _find_column(headers: Sequence[str], wanted: str) -> int:
-    for index, header in enumerate(headers):
-        if header == wanted:
-            return index
-    matches = [
+    exact = [index for index, header in enumerate(headers) if header == wanted]
+    matches = exact or [
         index
         for index, header in enumerate(headers)
         if normalize_header(header) == normalize_header(wanted)
     ]
     if len(matches) == 1:
         return matches[0]
+    if len(matches) > 1:
+        places = ", ".join(str(index + 1) for index in matches)
+        raise CsvInputError(
+            f"--map: {len(matches)} columns are called {wanted!r} "
+            f"(columns {places}); name one by its position instead, for "
+            f'example --map "#{matches[-1] + 1}={IGNORE}"'
+        )
+    position = _POSITION.fullmatch(wanted)
+    if position is not None:
+        number = int(position.group(1))
+        if 1 <= number <= len(headers):
+            return number - 1
+        raise CsvInputError(
+            f"--map: there is no column {wanted}; the file has "
+            f"{len(headers)} columns, #1 to #{len(headers)}"
+        )
     raise CsvInputError(
         f"--map: the file has no column {wanted!r}; its columns are "
         + ", ".join(repr(header) for header in headers)
@@ -328,11 +364,16 @@ def _refuse_duplicates(
     seen: dict[str, int] = {}
     for index, name in fields.items():
         if name in seen:
-            first, second = headers[seen[name]], headers[index]
+            first = _describe_column(headers, seen[name])
+            second = _describe_column(headers, index)
+            if headers.count(headers[index]) > 1 or not headers[index]:
+                handle = f"#{index + 1}"
+            else:
+                handle = headers[index]
             raise CsvInputError(
-                f"columns {first!r} and {second!r} both look like the "
+                f"columns {first} and {second} both look like the "
                 f"{FIELD_LABELS[name]} ({name}); choose one with "
-                f'--map "{second}={IGNORE}" (or map it to another field)'
+                f'--map "{handle}={IGNORE}" (or map it to another field)'
             )
         seen[name] = index
 

@@ -245,6 +245,54 @@ def test_two_columns_for_one_field_are_refused() -> None:
     assert "--map" in str(caught.value)
 
 
+DUPLICATE_ZIP = [*HEADER.split(","), "Zip"]
+
+
+def test_two_columns_with_one_header_are_named_by_position() -> None:
+    with pytest.raises(csvinput.CsvInputError) as caught:
+        csvinput.map_columns(DUPLICATE_ZIP)
+    message = str(caught.value)
+    assert "columns 'Zip' (column 6) and 'Zip' (column 8)" in message
+    assert '--map "#8=ignore"' in message
+
+
+def test_map_option_by_header_refuses_a_header_that_repeats() -> None:
+    overrides = csvinput.parse_mapping(["Zip=ignore"])
+    with pytest.raises(csvinput.CsvInputError) as caught:
+        csvinput.map_columns(DUPLICATE_ZIP, overrides)
+    assert "2 columns are called 'Zip' (columns 6, 8)" in str(caught.value)
+    assert '--map "#8=ignore"' in str(caught.value)
+
+
+def test_map_option_addresses_a_column_by_position() -> None:
+    overrides = csvinput.parse_mapping(["#8=ignore"])
+    columns = csvinput.map_columns(DUPLICATE_ZIP, overrides)
+    assert columns.fields[5] == "postal_code"
+    assert 7 not in columns.fields
+    assert columns.ignored == ("Zip (column 8)",)
+    assert columns.describe(7) == "'Zip' (column 8)"
+    assert columns.describe(0) == "'First Name'"
+
+
+@pytest.mark.parametrize("position", ["#0", "#9"])
+def test_map_option_position_out_of_range_is_refused(position: str) -> None:
+    overrides = csvinput.parse_mapping([f"{position}=ignore"])
+    with pytest.raises(csvinput.CsvInputError, match="#1 to #8"):
+        csvinput.map_columns(DUPLICATE_ZIP, overrides)
+
+
+def test_duplicate_headers_end_to_end_say_which_column_is_used(
+    service: FakeAMcards, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path, HEADER + ",Zip", GOOD_ROW + ",99999")
+    argv = ["send-cards", str(path), "--template", "1", "--fake"]
+    status = cli.main([*argv, "--map", "#8=ignore", "--dry-run"])
+    err = capsys.readouterr().err
+    assert status == cli.EXIT_OK
+    assert "Zip in column 6 (postal code)" in err
+    assert "'Zip (column 8)'" in err
+
+
 def test_a_file_without_a_city_column_is_refused() -> None:
     with pytest.raises(csvinput.CsvInputError, match="no column for the city"):
         csvinput.map_columns(["First Name", "Last Name", "Street", "Zip"])
