@@ -622,3 +622,119 @@ def test_startup_errors_name_python_m_by_default(
     assert main(["--port", str(server.port)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("python -m amcards.transports.fake: cannot serve")
+
+
+# What the control API refuses ------------------------------------------------
+
+
+def refused(
+    pool: urllib3.PoolManager, server: FakeServer, route: str, body: Any
+) -> str:
+    """POST ``body`` to a control route; the 400's message."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = pool.request(
+        "POST", f"{server.base_url}/__fake__/{route}", body=raw
+    )
+    assert response.status == 400, response.data
+    message: str = json.loads(response.data)["message"]
+    return message
+
+
+@pytest.mark.parametrize("empty", ["no", "false", 0, 1, None, []])
+def test_reset_takes_only_a_json_boolean(
+    server: FakeServer, pool: urllib3.PoolManager, empty: Any
+) -> None:
+    before = server.service.counters()["objects"]
+    message = refused(pool, server, "reset", {"empty": empty})
+    assert message.startswith("'empty' must be true or false")
+    assert server.service.counters()["objects"] == before
+
+
+def test_reset_refuses_unknown_fields(
+    server: FakeServer, pool: urllib3.PoolManager
+) -> None:
+    message = refused(pool, server, "reset", {"emtpy": True})
+    assert message == "unknown field 'emtpy'; expected 'empty'"
+
+
+@pytest.mark.parametrize(
+    ("body", "start"),
+    [
+        ({"hold_mailings": "yes"}, "'hold_mailings' must be true or false"),
+        ({"hold_mailings": 1}, "'hold_mailings' must be true or false"),
+        ({"token_lifetime": -5}, "'token_lifetime' must be a whole number"),
+        ({"token_lifetime": 1.5}, "'token_lifetime' must be a whole number"),
+        ({"token_lifetime": "60"}, "'token_lifetime' must be a whole number"),
+        ({"token_lifetime": True}, "'token_lifetime' must be a whole number"),
+        ({"token_lifetime": 10**12}, "'token_lifetime' must be a whole"),
+        ({"hold": True}, "unknown field 'hold'; expected one of"),
+    ],
+)
+def test_settings_refuse_bad_values_naming_the_field(
+    server: FakeServer, pool: urllib3.PoolManager, body: Any, start: str
+) -> None:
+    lifetime = server.service.token_lifetime
+    message = refused(pool, server, "settings", {**body})
+    assert message.startswith(start)
+    assert server.service.token_lifetime == lifetime
+    assert server.service.hold_mailings is False
+
+
+def test_settings_change_nothing_when_one_value_is_refused(
+    server: FakeServer, pool: urllib3.PoolManager
+) -> None:
+    body = {"hold_mailings": True, "token_lifetime": -1}
+    refused(pool, server, "settings", body)
+    assert server.service.hold_mailings is False
+
+
+def test_settings_take_good_values(
+    server: FakeServer, pool: urllib3.PoolManager
+) -> None:
+    body = {"hold_mailings": True, "token_lifetime": 0}
+    assert control(pool, server, "POST", "settings", body) == body
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{bad", "body: expected a JSON object, but it is not valid JSON"),
+        (b"[1]", "body: expected a JSON object, got [1]"),
+        (b"\xff", "body: expected UTF-8 text"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_400(
+    server: FakeServer, pool: urllib3.PoolManager, body: bytes, message: str
+) -> None:
+    assert refused(pool, server, "seed", body).startswith(message)
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "application/x-www-form-urlencoded", "text/plain"]
+)
+def test_the_control_api_reads_json_whatever_the_content_type(
+    server: FakeServer, pool: urllib3.PoolManager, content_type: str | None
+) -> None:
+    """As `curl -d` sends it: the control API reads the body as JSON
+    whatever Content-Type says (the AMcards endpoints do not)."""
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    response = pool.request(
+        "POST",
+        f"{server.base_url}/__fake__/reset",
+        body=b'{"empty": true}',
+        headers=headers,
+    )
+    assert response.status == 200
+    assert server.service.counters()["objects"]["user"] == 0
+
+
+def test_the_api_endpoints_still_want_a_json_content_type(
+    server: FakeServer, pool: urllib3.PoolManager
+) -> None:
+    response = pool.request(
+        "POST",
+        f"{server.base_url}/cards/open-card-form-oa/",
+        body=json.dumps(CARD).encode(),
+        headers={**AUTH, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status == 400

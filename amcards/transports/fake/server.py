@@ -6,7 +6,12 @@ alive) in a background thread and hands every request to a
 ``/__fake__/`` go to a small control API instead; it needs no bearer
 token and answers only peers on the loopback interface.
 
-Control API (JSON in, JSON out):
+Control API (JSON in, JSON out).  Request bodies are read as JSON
+whatever their ``Content-Type`` says, so that ``curl -d '{...}'`` works
+as typed; the AMcards endpoints themselves keep the real service's rule
+and refuse a JSON body sent without ``Content-Type: application/json``.
+Booleans must be JSON ``true`` or ``false``; a refused request is a 400
+whose ``message`` names the field and what was expected:
 
 ``GET /__fake__/counters``
     Requests seen by method and path, cards created, credits per user,
@@ -22,7 +27,8 @@ Control API (JSON in, JSON out):
 ``POST /__fake__/mailings/process``
     Create the cards of mailings still PROCESSING.
 ``POST /__fake__/settings``
-    ``{"hold_mailings": bool, "token_lifetime": seconds}``.
+    ``{"hold_mailings": bool, "token_lifetime": seconds}`` (0 to a
+    year); answers the settings now in force.
 ``GET /__fake__/objects/<kind>/``
     The stored wire objects of one kind (``?owner=<user id>``).
 """
@@ -68,6 +74,8 @@ __all__ = [
 CONTROL_PREFIX = "/__fake__/"
 
 _DROPS = ("drop_before", "drop_after")
+
+SETTINGS = ("hold_mailings", "token_lifetime")
 
 DEFAULT_PROG = "python -m amcards.transports.fake"
 
@@ -350,8 +358,8 @@ class _Handler(BaseHTTPRequestHandler):
         if route == ("GET", "counters"):
             return _json(200, service.counters())
         if route == ("POST", "reset"):
-            data = _json_body(request)
-            service.reset(empty=bool(data.get("empty", False)))
+            data = _json_body(request, ["empty"])
+            service.reset(empty="empty" in data and _flag(data, "empty"))
             return _json(200, {"reset": True})
         if route == ("POST", "seed"):
             return _json(200, {"ids": service.seed(_json_body(request))})
@@ -361,7 +369,8 @@ class _Handler(BaseHTTPRequestHandler):
             created = service.process_mailings()
             return _json(200, {"cards_created": created})
         if route == ("POST", "settings"):
-            return _json(200, _settings(service, _json_body(request)))
+            data = _json_body(request, SETTINGS)
+            return _json(200, _settings(service, data))
         if route[0] == "GET" and route[1].startswith("objects/"):
             kind = route[1][len("objects/") :].strip("/")
             if kind not in KINDS:
@@ -397,23 +406,77 @@ def _json(status: int, payload: Any) -> Response:
     return Response(status, [("Content-Type", "application/json")], body)
 
 
-def _json_body(request: Request) -> dict[str, Any]:
+def _json_body(
+    request: Request, allowed: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The body as a JSON object; any Content-Type is accepted."""
     if not request.body.strip():
         return {}
-    data = json.loads(request.body)
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("body: expected UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"body: expected a JSON object, but it is not valid JSON "
+            f"({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
     if not isinstance(data, dict):
-        raise ValueError("the body must be a JSON object")
+        raise ValueError(f"body: expected a JSON object, got {_shown(data)}")
+    if allowed is not None:
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"unknown field {unknown[0]!r}; expected {_one_of(allowed)}"
+            )
     return data
 
 
+def _shown(value: Any) -> str:
+    """A JSON value as the caller wrote it, shortened."""
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _one_of(names: Sequence[str]) -> str:
+    quoted = [repr(name) for name in names]
+    if len(quoted) == 1:
+        return quoted[0]
+    return "one of " + ", ".join(quoted)
+
+
+def _flag(data: dict[str, Any], name: str) -> bool:
+    value = data[name]
+    if not isinstance(value, bool):
+        raise ValueError(
+            f"{name!r} must be true or false (a JSON boolean), "
+            f"got {_shown(value)}"
+        )
+    return value
+
+
+#: The longest token lifetime the settings take: one year, in seconds.
+MAX_TOKEN_LIFETIME = 365 * 24 * 3600
+
+
 def _settings(service: FakeAMcards, data: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(data) - {"hold_mailings", "token_lifetime"}
-    if unknown:
-        raise ValueError(f"unknown settings: {sorted(unknown)}")
-    if "hold_mailings" in data:
-        service.hold_mailings = bool(data["hold_mailings"])
-    if "token_lifetime" in data:
-        service.token_lifetime = int(data["token_lifetime"])
+    hold = _flag(data, "hold_mailings") if "hold_mailings" in data else None
+    lifetime = data.get("token_lifetime")
+    if "token_lifetime" in data and (
+        isinstance(lifetime, bool)
+        or not isinstance(lifetime, int)
+        or not 0 <= lifetime <= MAX_TOKEN_LIFETIME
+    ):
+        raise ValueError(
+            f"'token_lifetime' must be a whole number of seconds from 0 "
+            f"to {MAX_TOKEN_LIFETIME} (a year), got {_shown(lifetime)}"
+        )
+    if hold is not None:
+        service.hold_mailings = hold
+    if isinstance(lifetime, int):
+        service.token_lifetime = lifetime
     return {
         "hold_mailings": service.hold_mailings,
         "token_lifetime": service.token_lifetime,
