@@ -2,13 +2,13 @@
 
 A file goes through three steps.  Its bytes are decoded as UTF-8 (a byte
 order mark is dropped); a file in another encoding is refused with the
-line and byte where decoding failed.  Its header row is matched against
-the usual spellings of each address field, ignoring case, spaces and
-punctuation, so "First Name", "FirstName" and "first_name" all mean
-``first_name``; columns that match nothing are reported rather than
-dropped silently.  Then each row is checked and turned into a shipping
-address, and every problem is described in words a person can act on,
-with the row's line number in the file.
+line, and the place in it, where decoding failed.  Its header row is
+matched against the usual spellings of each address field, ignoring
+case, spaces and punctuation, so "First Name", "FirstName" and
+"first_name" all mean ``first_name``; columns that match nothing are
+reported rather than dropped silently.  Then each row is checked and
+turned into a shipping address, and every problem is described in words
+a person can act on, with the row's line number in the file.
 
 Only the standard library and :mod:`amcards.core.validators` are used, so
 importing this module stays cheap.
@@ -172,17 +172,22 @@ def decode_csv_bytes(data: bytes, name: str = "the file") -> str:
 
     Raises:
         CsvInputError: the bytes are not UTF-8; the message gives the line
-            and byte offset of the first bad byte.
+            of the first bad byte and its place in that line, counted in
+            characters as an editor counts them.
     """
+    data = data.removeprefix(b"\xef\xbb\xbf")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        before = data[line_start : exc.start].decode("utf-8", "replace")
         bad = data[exc.start : exc.start + 1].hex().upper()
         raise CsvInputError(
-            f"{name} is not UTF-8 text: line {line}, byte {exc.start} "
-            f'(0x{bad}) cannot be decoded. Save it as "CSV UTF-8" '
-            "(Excel) or export it as UTF-8 from your CRM, then try again."
+            f"{name} is not UTF-8 text: line {line}, character "
+            f"{len(before) + 1} (a byte 0x{bad}) cannot be decoded. Save "
+            'it as "CSV UTF-8" (Excel) or export it as UTF-8 from your '
+            "CRM, then try again."
         ) from exc
 
 

@@ -340,7 +340,7 @@ def test_semicolon_separated_files_are_read(tmp_path: Path) -> None:
     assert only.values["city"] == "Springfield"
 
 
-def test_a_file_that_is_not_utf8_names_the_line_and_byte(
+def test_a_file_that_is_not_utf8_names_the_line_and_place_in_it(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "latin1.csv"
@@ -355,9 +355,16 @@ def test_a_file_that_is_not_utf8_names_the_line_and_byte(
     with pytest.raises(csvinput.CsvInputError) as caught:
         csvinput.read_recipients(path)
     message = str(caught.value)
-    offset = len(HEADER) + len(GOOD_ROW) + 4
-    assert f"line 3, byte {offset} (0xEB)" in message
+    assert "line 3, character 3 (a byte 0xEB)" in message
     assert "UTF-8" in message
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_bad_byte_is_placed_in_characters_of_its_line(bom: bytes) -> None:
+    data = bom + "Zoë,Jürgen,".encode() + b"\xff,x\n"
+    with pytest.raises(csvinput.CsvInputError) as caught:
+        csvinput.decode_csv_bytes(data, "people.csv")
+    assert "line 1, character 12 (a byte 0xFF)" in str(caught.value)
 
 
 def test_a_row_with_more_values_than_headers_is_rejected(
@@ -1036,7 +1043,7 @@ def test_a_non_utf8_file_is_a_usage_error_without_a_traceback(
     status = cli.main(["send-cards", str(path), "--template", "1", "--fake"])
     err = capsys.readouterr().err
     assert status == cli.EXIT_USAGE
-    assert "not UTF-8 text: line 2, byte" in err
+    assert "not UTF-8 text: line 2, character 4 (a byte 0xE9)" in err
     assert "Traceback" not in err
 
 
