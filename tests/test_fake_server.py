@@ -738,3 +738,51 @@ def test_the_api_endpoints_still_want_a_json_content_type(
         headers={**AUTH, "Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status == 400
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"kind": "meteor"}, "'kind' must be one of status, html, slow"),
+        ({"kind": 5}, "'kind' must be one of status, html, slow"),
+        ({"status": 500}, "'kind' is required (one of status, html"),
+        ({"kind": "slow", "delay": "x"}, "'delay' must be a number of"),
+        ({"kind": "status", "status": "x"}, "'status' must be a whole"),
+        ({"kind": "status", "status": 99}, "'status' must be an HTTP status"),
+        ({"kind": "status", "body": 4}, "'body' must be text, got 4"),
+        ({"kind": "status", "retry_after": []}, "'retry_after' must be text"),
+        ({"kind": "html", "colour": 1}, "unknown field 'colour'; expected"),
+        ({"faults": "x"}, "'faults' must be a list of fault objects"),
+        ({"faults": ["x"]}, 'faults[0]: expected a fault object, got "x"'),
+        (
+            {"faults": [{"kind": "html"}, {"kind": "slow", "count": 0}]},
+            "faults[1]: 'count' must be at least 1",
+        ),
+        ({"faults": [], "kind": "html"}, "'faults' cannot be mixed"),
+    ],
+)
+def test_a_bad_fault_is_400_naming_the_field(
+    server: FakeServer, pool: urllib3.PoolManager, body: Any, message: str
+) -> None:
+    assert refused(pool, server, "faults", body).startswith(message)
+    assert server.service.faults.pending() == []
+
+
+def test_a_retry_after_in_seconds_may_be_a_number(
+    server: FakeServer, pool: urllib3.PoolManager
+) -> None:
+    fault = {"kind": "status", "status": 429, "retry_after": 5}
+    control(pool, server, "POST", "faults", fault)
+    assert server.service.faults.pending()[0].retry_after == "5"
+
+
+def test_objects_owner_must_be_a_user_id(
+    server: FakeServer, pool: urllib3.PoolManager
+) -> None:
+    response = call(
+        pool, server, "GET", "/__fake__/objects/card/?owner=x", None, {}
+    )
+    assert response.status == 400
+    assert json.loads(response.data)["message"] == (
+        "'owner' must be a user id (a whole number), got 'x'"
+    )

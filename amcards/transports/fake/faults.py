@@ -50,22 +50,24 @@ class Fault:
     ) -> None:
         for name, text in (("method", method), ("path", path)):
             if text is not None and not isinstance(text, str):
-                raise ValueError(f"{name} must be a string, got {text!r}")
+                raise ValueError(f"{name!r} must be text, got {text!r}")
         if isinstance(count, bool) or not isinstance(count, int):
-            raise ValueError(f"count must be a whole number, got {count!r}")
+            raise ValueError(f"'count' must be a whole number, got {count!r}")
         if not 0 <= delay <= MAX_DELAY:
             raise ValueError(
-                f"delay must be 0 to {MAX_DELAY:g} seconds, got {delay!r}"
+                f"'delay' must be 0 to {MAX_DELAY:g} seconds, got {delay!r}"
             )
         if kind not in FAULT_KINDS:
             raise ValueError(
-                f"unknown fault kind {kind!r}; expected one of "
-                f"{', '.join(FAULT_KINDS)}"
+                f"'kind' must be one of {', '.join(FAULT_KINDS)}; got {kind!r}"
             )
         if count < 1:
-            raise ValueError(f"count must be at least 1, got {count!r}")
+            raise ValueError(f"'count' must be at least 1, got {count!r}")
         if status is not None and not 100 <= status <= 599:
-            raise ValueError(f"status must be 100-599, got {status!r}")
+            raise ValueError(
+                f"'status' must be an HTTP status from 100 to 599, "
+                f"got {status!r}"
+            )
         self.kind = kind
         self.status = status or _DEFAULT_STATUS.get(kind)
         self.retry_after = retry_after
@@ -90,16 +92,31 @@ class Fault:
         }
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown fault keys: {', '.join(unknown)}")
+            raise ValueError(
+                f"unknown field {unknown[0]!r}; expected one of "
+                f"{', '.join(sorted(known))}"
+            )
         if "kind" not in data:
-            raise ValueError("a fault needs a 'kind'")
+            raise ValueError(
+                f"'kind' is required (one of {', '.join(FAULT_KINDS)})"
+            )
         retry_after = data.get("retry_after")
+        if isinstance(retry_after, bool) or not isinstance(
+            retry_after, (str, int, type(None))
+        ):
+            raise ValueError(
+                "'retry_after' must be text or a whole number of seconds, "
+                f"got {retry_after!r}"
+            )
+        body = data.get("body")
+        if body is not None and not isinstance(body, str):
+            raise ValueError(f"'body' must be text, got {body!r}")
         count = _optional_int(data.get("count"), "count")
         return cls(
-            str(data["kind"]),
+            data["kind"],
             status=_optional_int(data.get("status"), "status"),
             retry_after=None if retry_after is None else str(retry_after),
-            body=None if data.get("body") is None else str(data["body"]),
+            body=body,
             delay=_number(data.get("delay", 0.0), "delay"),
             method=data.get("method"),
             path=data.get("path"),
@@ -141,7 +158,7 @@ def _optional_int(value: Any, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise ValueError(f"{name!r} must be a whole number, got {value!r}")
     return value
 
 
@@ -182,8 +199,10 @@ class FaultQueue:
 def _number(value: Any, name: str) -> float:
     """A finite number from the control API's JSON, or a ValueError."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
+        raise ValueError(
+            f"{name!r} must be a number of seconds, got {value!r}"
+        )
     number = float(value)
     if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(f"{name} must be a finite number")
+        raise ValueError(f"{name!r} must be a finite number of seconds")
     return number

@@ -376,6 +376,11 @@ class _Handler(BaseHTTPRequestHandler):
             if kind not in KINDS:
                 return _json(404, {"message": f"no kind {kind!r}"})
             owner = dict(request.query).get("owner")
+            if owner and not (owner.isascii() and owner.isdigit()):
+                raise ValueError(
+                    f"'owner' must be a user id (a whole number), "
+                    f"got {owner!r}"
+                )
             objects = service.objects(kind, int(owner) if owner else None)
             return _json(200, {"objects": objects})
         return _json(404, {"message": f"no control route {request.path}"})
@@ -392,13 +397,35 @@ class _Handler(BaseHTTPRequestHandler):
         if request.method != "POST":
             return _json(405, {"message": "GET, POST or DELETE"})
         data = _json_body(request)
-        items = data.get("faults", [data])
-        if not isinstance(items, list):
-            raise ValueError("faults must be a list")
-        faults = [Fault.from_json(item) for item in items]
+        if "faults" not in data:
+            faults = [Fault.from_json(data)]
+        elif len(data) > 1:
+            raise ValueError(
+                "'faults' cannot be mixed with the fields of a single fault"
+            )
+        else:
+            faults = _fault_list(data["faults"])
         for fault in faults:
             queue.add(fault)
         return _json(200, {"queued": len(faults)})
+
+
+def _fault_list(items: Any) -> list[Fault]:
+    if not isinstance(items, list):
+        raise ValueError(
+            f"'faults' must be a list of fault objects, got {_shown(items)}"
+        )
+    faults = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ValueError(
+                f"faults[{index}]: expected a fault object, got {_shown(item)}"
+            )
+        try:
+            faults.append(Fault.from_json(item))
+        except ValueError as exc:
+            raise ValueError(f"faults[{index}]: {exc}") from None
+    return faults
 
 
 def _json(status: int, payload: Any) -> Response:
