@@ -324,8 +324,16 @@ def map_columns(
         else:
             fields[index] = found
 
+    if not fields:
+        found = ", ".join(repr(header) for header in headers) or "nothing"
+        raise CsvInputError(
+            f"no column header names an address field; the first row "
+            f"holds {found}.  The first row must be the header row (First "
+            "Name, Last Name, Street Address, City, Zip...); use --map "
+            '"Your Header=field" for other spellings'
+        )
     _refuse_duplicates(headers, fields)
-    _require_columns(fields)
+    _require_columns(headers, fields)
     return ColumnMap(headers, fields, tuple(ignored))
 
 
@@ -383,15 +391,18 @@ def _refuse_duplicates(
         seen[name] = index
 
 
-def _require_columns(fields: Mapping[int, str]) -> None:
+def _require_columns(
+    headers: Sequence[str], fields: Mapping[int, str]
+) -> None:
     present = set(fields.values())
     for name in REQUIRED_FIELDS:
         if name not in present:
             spellings = ", ".join(repr(a) for a in FIELD_ALIASES[name])
+            found = ", ".join(repr(header) for header in headers)
             raise CsvInputError(
                 f"the file has no column for the {FIELD_LABELS[name]} "
-                f"(looked for {spellings}); name yours with "
-                f'--map "Your Header={name}"'
+                f"(looked for {spellings}; its columns are {found}); name "
+                f'yours with --map "Your Header={name}"'
             )
 
 

@@ -298,6 +298,25 @@ def test_a_file_without_a_city_column_is_refused() -> None:
         csvinput.map_columns(["First Name", "Last Name", "Street", "Zip"])
 
 
+def test_a_missing_column_message_lists_the_columns_found() -> None:
+    with pytest.raises(csvinput.CsvInputError) as caught:
+        csvinput.map_columns(["First Name", "Last Name", "Street", "Zip"])
+    assert "its columns are 'First Name', 'Last Name', 'Street', 'Zip'" in (
+        str(caught.value)
+    )
+
+
+def test_a_file_without_a_header_row_lists_what_the_first_row_holds(
+    tmp_path: Path,
+) -> None:
+    path = write_csv(tmp_path, GOOD_ROW, GOOD_ROW.replace("Rosa", "Ann"))
+    with pytest.raises(csvinput.CsvInputError) as caught:
+        csvinput.read_recipients(path)
+    message = str(caught.value)
+    assert "no column header names an address field" in message
+    assert "'Rosa', 'Delgado', '48 Larkspur Lane'" in message
+
+
 # Reading files -----------------------------------------------------------
 
 
