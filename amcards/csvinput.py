@@ -228,7 +228,33 @@ def read_rows(
         raise CsvInputError(
             f"{name}, line {reader.line_num}: not valid CSV ({exc})"
         ) from exc
+    if rows and reader.line_num > rows[-1][0]:
+        _refuse_unclosed_quote(text, rows[-1][0], reader.line_num, name)
     return rows
+
+
+def _refuse_unclosed_quote(
+    text: str, first: int, last: int, name: str
+) -> None:
+    """Refuse a last row that runs to the end of the file because a quote
+    opened on one of its lines is never closed (the csv module reads such
+    a quote to the end, and every row after it would become one value).
+    """
+    start = 0
+    for _ in range(first - 1):
+        start = text.index("\n", start) + 1
+    opened: int | None = None
+    for position in range(start, len(text)):
+        if text[position] == '"':
+            opened = position if opened is None else None
+    if opened is None:
+        return
+    line = text.count("\n", 0, opened) + 1
+    raise CsvInputError(
+        f'{name}: an unclosed quote (") on line {line} runs to the end of '
+        f"the file, so lines {line + 1} to {last} would be read as part of "
+        "one value; close or remove that quote"
+    )
 
 
 # Step 2: the header ------------------------------------------------------

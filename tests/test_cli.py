@@ -386,6 +386,35 @@ def test_a_bad_byte_is_placed_in_characters_of_its_line(bom: bytes) -> None:
     assert "line 1, character 12 (a byte 0xFF)" in str(caught.value)
 
 
+def test_an_unclosed_quote_names_its_line(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path,
+        HEADER,
+        GOOD_ROW,
+        'Ann,Lee,"12 Elm St,Reno,NV,89501,US',
+        GOOD_ROW.replace("Rosa", "Bea"),
+        GOOD_ROW.replace("Rosa", "Cy"),
+    )
+    with pytest.raises(csvinput.CsvInputError) as caught:
+        csvinput.read_recipients(path)
+    message = str(caught.value)
+    assert 'an unclosed quote (") on line 3' in message
+    assert "lines 4 to 5" in message
+
+
+def test_quoted_line_breaks_and_stray_inch_marks_are_not_unclosed_quotes(
+    tmp_path: Path,
+) -> None:
+    path = write_csv(
+        tmp_path,
+        HEADER + ",Notes",
+        GOOD_ROW + ',"two\nlines, ""quoted"""',
+        GOOD_ROW.replace("Rosa", "Ann") + ',5" frame',
+    )
+    records = csvinput.read_recipients(path).records
+    assert [record.line for record in records] == [2, 4]
+
+
 def test_a_row_with_more_values_than_headers_is_rejected(
     tmp_path: Path,
 ) -> None:
