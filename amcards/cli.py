@@ -498,7 +498,10 @@ def _add_listing(
         description=summary[0].upper() + summary[1:] + ".",
     )
     listing.add_argument(
-        "--limit", type=int, default=25, help="how many (default: 25)"
+        "--limit",
+        type=int,
+        default=25,
+        help=f"how many, at most {MAX_LIMIT} (default: 25)",
     )
     listing.add_argument(
         "--skip", type=int, default=0, help="how many to skip (default: 0)"
@@ -631,6 +634,14 @@ def _run_templates(args: argparse.Namespace) -> int:
 
 def _run_cards(args: argparse.Namespace) -> int:
     _check_paging(args)
+    for option, value in (
+        ("--contact-id", args.contact_id),
+        ("--initiator", args.initiator),
+    ):
+        if value is not None and not value.strip():
+            raise UsageError(
+                f"{option} must not be empty (leave it out to list every card)"
+            )
     filters = {}
     if args.contact_id:
         filters["third_party_contact_id"] = args.contact_id
@@ -706,9 +717,17 @@ def _run_user(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: The most rows ``templates`` and ``cards`` list at once (--limit).
+MAX_LIMIT = 1000
+
+
 def _check_paging(args: argparse.Namespace) -> None:
     if args.limit < 1:
         raise UsageError("--limit must be 1 or more")
+    if args.limit > MAX_LIMIT:
+        raise UsageError(
+            f"--limit must be at most {MAX_LIMIT}; use --skip to see more"
+        )
     if args.skip < 0:
         raise UsageError("--skip must be 0 or more")
 

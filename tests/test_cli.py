@@ -1183,6 +1183,34 @@ def test_cards_json_and_paging(
     assert all(isinstance(card["status"], str) for card in cards)
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["cards", "--limit", "100000000000000000000"],
+            "--limit must be at most 1000",
+        ),
+        (["templates", "--limit", "1001"], "--limit must be at most 1000"),
+        (["cards", "--contact-id", ""], "--contact-id must not be empty"),
+        (["cards", "--initiator", " "], "--initiator must not be empty"),
+    ],
+)
+def test_listing_options_out_of_bounds_are_usage_errors(
+    service: FakeAMcards,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
+) -> None:
+    before = service.request_count
+    assert cli.main([*argv, "--fake"]) == cli.EXIT_USAGE
+    assert f"amcards: error: {message}" in capsys.readouterr().err
+    assert service.request_count == before
+
+
+def test_a_limit_of_1000_is_accepted(service: FakeAMcards) -> None:
+    assert cli.main(["cards", "--limit", "1000", "--fake"]) == cli.EXIT_OK
+
+
 @pytest.mark.parametrize("option", [["--limit", "0"], ["--skip", "-1"]])
 def test_bad_paging_is_a_usage_error(
     service: FakeAMcards, option: list[str]
