@@ -318,6 +318,7 @@ def _run_journal(args: argparse.Namespace) -> int:
         raise UsageError(f"no journal at {args.file}")
     if args.card_id and not args.mark_sent:
         raise UsageError("--card-id goes with --mark-sent")
+    _refuse_foreign_database(args.file, "journal")
     try:
         ledger = _open_ledger(args.file)
     except (OSError, sqlite3.Error) as exc:
@@ -1066,6 +1067,7 @@ def _open_journal(args: argparse.Namespace) -> SendLedger | None:
         )
     if os.path.exists(path) and os.path.samefile(path, args.file):
         raise UsageError("--journal must not be the recipients file")
+    _refuse_foreign_database(path, "--journal")
     if args.dry_run and not os.path.exists(path):
         _say(f"Journal {path}: new (a dry run does not create it).")
         return None
@@ -1076,6 +1078,52 @@ def _open_journal(args: argparse.Namespace) -> SendLedger | None:
             f"cannot use {path} as a journal: {exc} (a journal is an "
             "SQLite file that only this command writes)"
         ) from exc
+
+
+# The columns a send-cards journal's table ("sends") has, at least.
+_JOURNAL_COLUMNS = frozenset({"key", "kind", "state", "request", "result"})
+
+
+def _refuse_foreign_database(path: str, option: str) -> None:
+    """Refuse an existing file that is not a journal, leaving it as it is.
+
+    The send ledger would add its table to any SQLite database and switch
+    it to WAL mode, so a file that already holds tables is first looked
+    at read-only: it must have the journal's table.  A missing or empty
+    file is fine (it becomes a new journal).
+    """
+    if not os.path.isfile(path) or os.path.getsize(path) == 0:
+        return
+    import sqlite3
+    from pathlib import Path
+
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            tables = sorted(
+                row[0]
+                for row in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                )
+            )
+            columns = {
+                row[1] for row in conn.execute("PRAGMA table_info(sends)")
+            }
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise UsageError(
+            f"{option} {path} is not a send-cards journal ({exc}); it was "
+            "left as it is: give a new file name instead"
+        ) from exc
+    if tables and not columns.issuperset(_JOURNAL_COLUMNS):
+        names = ", ".join(tables)
+        raise UsageError(
+            f"{option} {path} is an SQLite database but not a send-cards "
+            f"journal (its tables: {names}); it was left as it is: give "
+            "a new file name instead"
+        )
 
 
 def _open_ledger(path: str) -> SendLedger:

@@ -651,3 +651,74 @@ def test_a_rerun_after_sigkill_sends_each_row_exactly_once(
     assert "(found by looking it up)" in err
     assert service.cards_created == 6
     assert posts(service) == 6
+
+
+# --journal on a file that is not a journal -------------------------------
+
+
+def other_database(path: Path) -> bytes:
+    """An SQLite file of someone else's, in rollback-journal mode."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("CREATE TABLE recipes (name TEXT)")
+        conn.execute("INSERT INTO recipes VALUES ('bread')")
+    conn.close()
+    return path.read_bytes()
+
+
+def test_another_sqlite_database_is_refused_and_left_untouched(
+    service: FakeAMcards,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    database = tmp_path / "recipes.db"
+    before = other_database(database)
+    path = write_csv(tmp_path, *rows(2))
+    assert send(path, database) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "is an SQLite database but not a send-cards journal" in err
+    assert "(its tables: recipes)" in err
+    assert database.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "people.csv",
+        "recipes.db",
+    ]
+    assert posts(service) == 0
+
+
+def test_the_journal_command_refuses_another_database_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "recipes.db"
+    before = other_database(database)
+    assert cli.main(["journal", str(database)]) == cli.EXIT_USAGE
+    assert "not a send-cards journal" in capsys.readouterr().err
+    assert database.read_bytes() == before
+
+
+def test_a_file_that_is_not_sqlite_is_refused_and_left_untouched(
+    service: FakeAMcards,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("shopping: milk, eggs\n" * 20)
+    path = write_csv(tmp_path, *rows(2))
+    assert send(path, notes) == cli.EXIT_USAGE
+    assert "is not a send-cards journal" in capsys.readouterr().err
+    assert notes.read_text() == "shopping: milk, eggs\n" * 20
+
+
+def test_an_empty_file_or_a_journal_in_use_is_accepted(
+    service: FakeAMcards, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.journal"
+    empty.touch()
+    path = write_csv(tmp_path, *rows(2))
+    assert send(path, empty) == cli.EXIT_OK
+    with SendLedger(str(tmp_path / "busy.journal")) as busy:
+        busy.entries()
+        assert send(path, tmp_path / "busy.journal") == cli.EXIT_OK
+    assert send(path, empty) == cli.EXIT_OK
