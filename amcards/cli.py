@@ -216,6 +216,18 @@ exit status:
 """
 
 
+GENERAL_EXIT_HELP = f"""\
+exit status:
+  {EXIT_OK}    done
+  {EXIT_NOT_ALL_SENT}    not everything was done: the service refused a request
+       or could not be reached, or (send-cards) some rows were not sent
+  {EXIT_USAGE}    usage error: bad option, unreadable file or no token; nothing
+       was sent
+  {EXIT_INTERRUPTED}  stopped with Ctrl-C
+'amcards COMMAND --help' says more about each command.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
     common = argparse.ArgumentParser(add_help=False)
@@ -241,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="amcards",
         description="Send AMcards greeting cards from the command line.",
-        epilog=EXIT_STATUS_HELP,
+        epilog=GENERAL_EXIT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(

@@ -1050,6 +1050,17 @@ def test_an_unknown_template_is_a_usage_error(
     assert "template 987654 is not in this account" in capsys.readouterr().err
 
 
+def test_top_level_help_has_a_general_exit_status_text(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "exit status: 0 done" in out
+    assert "usage error: bad option" in out
+    assert "every row was sent" not in out
+    assert "'amcards COMMAND --help' says more" in out
+
+
 def test_help_lists_a_template_not_in_the_account_under_exit_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
