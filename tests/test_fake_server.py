@@ -786,3 +786,10 @@ def test_objects_owner_must_be_a_user_id(
     assert json.loads(response.data)["message"] == (
         "'owner' must be a user id (a whole number), got 'x'"
     )
+
+
+def test_a_bad_seed_over_http_names_the_field(
+    server: FakeServer, pool: urllib3.PoolManager
+) -> None:
+    message = refused(pool, server, "seed", {"templates": [{"name": "n"}]})
+    assert message == "seed refused: templates[0]: 'owner' is required"

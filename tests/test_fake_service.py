@@ -1298,3 +1298,175 @@ def test_a_fault_the_server_could_not_apply_is_refused(
 
     with pytest.raises(ValueError, match=r"path|method|delay|count"):
         Fault.from_json(data)
+
+
+# Seeding refusals ----------------------------------------------------------
+
+ADDRESS = {
+    "first_name": "Ralph",
+    "last_name": "Mullins",
+    "address_line_1": "2285 Reppert Road",
+    "city": "Southfield",
+    "state": "MI",
+    "postal_code": "48075",
+}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"templates": [{"name": "n"}]}, "templates[0]: 'owner' is required"),
+        (
+            {"templates": [{"owner": "x", "name": "n"}]},
+            "templates[0]: 'owner' must be a whole number, got \"x\"",
+        ),
+        (
+            {"templates": [{"owner": 999, "name": "n"}]},
+            "templates[0]: 'owner' is 999, but there is no user 999",
+        ),
+        (
+            {"templates": [{"owner": 1, "name": "n", "colour": "red"}]},
+            "templates[0]: unknown field 'colour'; expected one of owner,",
+        ),
+        (
+            {"quicksends": [{"owner": 1, "name": "n", "quicksend": False}]},
+            "quicksends[0]: unknown field 'quicksend'",
+        ),
+        (
+            {"templates": [{"owner": 1, "name": "n", "gifts": [{}]}]},
+            "templates[0].gifts[0]: 'gift_name' is required",
+        ),
+        (
+            {
+                "templates": [
+                    {
+                        "owner": 1,
+                        "name": "n",
+                        "gifts": [{"gift_name": "g", "price": "x"}],
+                    }
+                ]
+            },
+            "templates[0].gifts[0]: 'price' must be a whole number, got",
+        ),
+        (
+            {"campaigns": [{"owner": 1, "title": "t", "drips": [{}]}]},
+            "campaigns[0].drips[0]: 'template_id' is required",
+        ),
+        (
+            {
+                "campaigns": [
+                    {"owner": 1, "title": "t", "drips": [{"kind": "yearly"}]}
+                ]
+            },
+            "campaigns[0].drips[0]: 'kind' must be one of fixed, birthday",
+        ),
+        (
+            {"users": [{"email": "a@example.com", "credits": "lots"}]},
+            "users[0]: 'credits' must be a whole number, got \"lots\"",
+        ),
+        (
+            {"users": [{"email": "a@example.com", "id": 1}]},
+            "users[0]: 'id' 1 is taken: there is already a user",
+        ),
+        (
+            {"users": [{"email": "a@example.com", "date_joined": "x"}]},
+            "users[0]: 'date_joined' must be an ISO date and time",
+        ),
+        (
+            {
+                "users": [
+                    {"email": "a@example.com", "domestic_countries": "US"}
+                ]
+            },
+            "users[0]: 'domestic_countries' must be a list of text values",
+        ),
+        (
+            {"access_tokens": [{"token": "t", "user_id": 1, "expires_at": 5}]},
+            "access_tokens[0]: 'expires_at' must be text or null, got 5",
+        ),
+        (
+            {
+                "cards": [
+                    {"owner": 1, "template_id": 1, "shipping_address": "x"}
+                ]
+            },
+            "cards[0]: 'shipping_address' must be an object of text values",
+        ),
+        (
+            {
+                "cards": [
+                    {"owner": 1, "template_id": 99, "shipping_address": {}}
+                ]
+            },
+            "cards[0]: 'template_id' is 99, but there is no template 99",
+        ),
+        (
+            {"contacts": [{"owner": 1, "hobby": "chess", **ADDRESS}]},
+            "contacts[0]: unknown field 'hobby'; expected one of owner,",
+        ),
+        (
+            {"contacts": [{"owner": 1, "notes": 5, **ADDRESS}]},
+            "contacts[0]: 'notes' must be text, got 5",
+        ),
+        (
+            {"mailings": [{"owner": 1, "card_ids": [999]}]},
+            "mailings[0]: 'card_ids' holds 999, but there is no card 999",
+        ),
+        ({"credits": {"x": 1}}, "credits: 'x' is not a user id"),
+        ({"credits": {"999": 1}}, "credits: there is no user 999"),
+        ({"credits": {"1": "x"}}, "credits['1'] must be a whole number"),
+        ({"credits": []}, "credits: expected an object mapping user ids"),
+        ({"templates": {}}, "templates: expected a list of objects, got {}"),
+        ({"templates": ["x"]}, 'templates[0]: expected an object, got "x"'),
+        ({"gadgets": []}, "unknown section 'gadgets'; expected one of"),
+    ],
+)
+def test_a_bad_seed_names_the_field_and_what_was_expected(
+    data: dict[str, Any], message: str
+) -> None:
+    """Seed refusals read as "section[i]: 'field' ..." in plain words,
+    never Python's own wording, and add nothing."""
+    fake = FakeAMcards.demo(clock=Clock())
+    before = fake.counters()["objects"]
+    with pytest.raises(ValueError) as caught:
+        fake.seed(data)
+    assert str(caught.value).startswith("seed refused: " + message)
+    for internal in ("invalid literal", "argument", "could not convert"):
+        assert internal not in str(caught.value)
+    assert fake.counters()["objects"] == before
+
+
+def test_a_good_seed_still_takes_every_section() -> None:
+    fake = FakeAMcards(clock=Clock())
+    ids = fake.seed(
+        {
+            "users": [{"email": "a@example.com", "id": 7}],
+            "access_tokens": [{"token": "t", "user_id": 7}],
+            "oauth_clients": [{"client_id": "c", "client_secret": "s"}],
+            "refresh_tokens": [{"token": "r", "user_id": 7, "client_id": "c"}],
+            "templates": [
+                {
+                    "owner": 7,
+                    "name": "n",
+                    "gifts": [{"gift_name": "g", "price": 100}],
+                }
+            ],
+            "quicksends": [{"owner": 7, "name": "q"}],
+            "contacts": [{"owner": 7, "country": "US", **ADDRESS}],
+            "credits": {"7": 900},
+        }
+    )
+    assert ids["users"] == [7]
+    assert fake.credits(7) == 900
+    campaign = fake.seed(
+        {
+            "campaigns": [
+                {
+                    "owner": 7,
+                    "title": "t",
+                    "drips": [{"template_id": ids["templates"][0]}],
+                }
+            ]
+        }
+    )
+    assert len(campaign["campaigns"]) == 1

@@ -50,8 +50,12 @@ from __future__ import annotations
 import collections
 import copy
 import datetime as dt
+import inspect
+import json
 import re
 import threading
+import types
+import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -420,16 +424,20 @@ class FakeAMcards:
         Returns:
             The new ids by section, for the sections that create objects.
         """
-        unknown = set(data) - {*_SEED_SECTIONS, "credits"}
+        unknown = sorted(set(data) - {*_SEED_SECTIONS, "credits"})
         if unknown:
-            raise ValueError(f"unknown seed sections: {sorted(unknown)}")
+            raise ValueError(
+                f"seed refused: unknown section {unknown[0]!r}; expected "
+                f"one of {', '.join(_SEED_SECTIONS)}, credits"
+            )
         with self._lock:
             saved = copy.deepcopy(self._state)
             try:
                 return self._seed_sections(data)
             except (KeyError, TypeError, ValueError) as exc:
                 self._state = saved
-                raise ValueError(f"seed refused: {exc}") from exc
+                reason = exc.args[0] if exc.args else type(exc).__name__
+                raise ValueError(f"seed refused: {reason}") from exc
 
     def _seed_sections(self, data: Mapping[str, Any]) -> dict[str, Any]:
         adders: dict[str, Callable[..., Any]] = {
@@ -445,21 +453,104 @@ class FakeAMcards:
             "mailings": self.add_mailing,
             "credit_transactions": self.add_credit_transaction,
         }
+        shapes = dict(adders, quicksends=self.add_template)
         created: dict[str, Any] = {}
         for section in _SEED_SECTIONS:
             items = data.get(section, [])
             if not isinstance(items, list):
-                raise ValueError(f"{section} must be a list of objects")
+                raise ValueError(
+                    f"{section}: expected a list of objects, "
+                    f"got {_shown(items)}"
+                )
             results = []
-            for item in items:
-                if not isinstance(item, dict):
-                    raise ValueError(f"{section} must be a list of objects")
-                results.append(adders[section](**item))
+            for index, item in enumerate(items):
+                where = f"{section}[{index}]"
+                if not isinstance(item, Mapping):
+                    raise ValueError(
+                        f"{where}: expected an object, got {_shown(item)}"
+                    )
+                self._check_seed_item(shapes[section], item, where)
+                try:
+                    results.append(adders[section](**item))
+                except (KeyError, TypeError, ValueError) as exc:
+                    reason = str(exc.args[0] if exc.args else exc)
+                    nested = re.match(r"\w+\[\d+\]: ", reason)
+                    joined = "." if nested else ": "
+                    raise ValueError(f"{where}{joined}{reason}") from exc
             if section in _SEED_CREATES and items:
                 created[section] = results
-        for user_id, cents in dict(data.get("credits", {})).items():
-            self.set_credits(int(user_id), int(cents))
+        self._seed_credits(data.get("credits", {}))
         return created
+
+    def _check_seed_item(
+        self, adder: Callable[..., Any], item: Mapping[str, Any], where: str
+    ) -> None:
+        """Refuse a seed object that ``adder`` cannot take, in plain words:
+        an unknown or missing field, a value of the wrong JSON type, an
+        owner that is not a user."""
+        hints = typing.get_type_hints(adder)
+        named = (
+            inspect.Parameter.KEYWORD_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        )
+        every = inspect.signature(adder).parameters
+        params = {
+            name: param
+            for name, param in every.items()
+            if name != "quicksend" and param.kind in named
+        }
+        rest = next(
+            (
+                name
+                for name, param in every.items()
+                if param.kind is param.VAR_KEYWORD
+            ),
+            None,
+        )
+        for name in item:
+            if name not in params and rest is None:
+                raise ValueError(
+                    f"{where}: unknown field {name!r}; expected one of "
+                    f"{', '.join(params)}"
+                )
+        for name, param in params.items():
+            if param.default is param.empty and name not in item:
+                raise ValueError(f"{where}: {name!r} is required")
+        for name, value in item.items():
+            hint = hints.get(name if name in params else str(rest), Any)
+            if not _fits(value, hint):
+                raise ValueError(
+                    f"{where}: {name!r} must be {_describe(hint)}, "
+                    f"got {_shown(value)}"
+                )
+        for name in ("owner", "user_id"):
+            user_id = item.get(name)
+            if name in params and user_id not in self._state.tables["user"]:
+                raise ValueError(
+                    f"{where}: {name!r} is {user_id}, but there is no user "
+                    f"{user_id}"
+                )
+
+    def _seed_credits(self, credits: Any) -> None:
+        if not isinstance(credits, Mapping):
+            raise ValueError(
+                "credits: expected an object mapping user ids to cents, "
+                f"got {_shown(credits)}"
+            )
+        for key, cents in credits.items():
+            text = str(key)
+            if not (text.isascii() and text.isdigit()):
+                raise ValueError(
+                    f"credits: {text!r} is not a user id (a whole number)"
+                )
+            if int(text) not in self._state.tables["user"]:
+                raise ValueError(f"credits: there is no user {text}")
+            if isinstance(cents, bool) or not isinstance(cents, int):
+                raise ValueError(
+                    f"credits[{text!r}] must be a whole number of cents, "
+                    f"got {_shown(cents)}"
+                )
+            self.set_credits(int(text), cents)
 
     def _seed_access_token(
         self,
@@ -523,7 +614,7 @@ class FakeAMcards:
         """Add a user; returns its id."""
         with self._lock:
             user_id = self._new_id("user", id)
-            joined = wire.as_datetime(date_joined) or self.now()
+            joined = wire.as_datetime(date_joined, "date_joined") or self.now()
             data: dict[str, Any] = {
                 "resource_uri": f"{wire.API}user/{user_id}/",
                 "first_name": first_name,
@@ -563,7 +654,7 @@ class FakeAMcards:
         """Let ``token`` act for the user, until ``expires_at`` if given."""
         with self._lock:
             self._user(user_id)
-            expiry = wire.as_datetime(expires_at)
+            expiry = wire.as_datetime(expires_at, "expires_at")
             self._state.access_tokens[token] = _AccessToken(user_id, expiry)
 
     def add_oauth_client(self, client_id: str, client_secret: str) -> None:
@@ -605,7 +696,10 @@ class FakeAMcards:
                 "name": name,
                 "has_message_on_default_panel": message,
                 "thumbnail": thumbnail,
-                "gifts": [_gift(gift) for gift in gifts],
+                "gifts": [
+                    _gift(gift, f"gifts[{index}]")
+                    for index, gift in enumerate(gifts)
+                ],
             }
             self._store(kind, template_id, owner, data)
             return template_id
@@ -627,14 +721,18 @@ class FakeAMcards:
         """
         with self._lock:
             user = self._user(owner)
-            plan = [_drip(drip) for drip in drips]
+            plan = [
+                _drip(drip, f"drips[{index}]")
+                for index, drip in enumerate(drips)
+            ]
             cost = 0
-            for drip in plan:
+            for index, drip in enumerate(plan):
                 template = self._template(drip["template_id"])
                 if template is None or template.owner != owner:
                     raise ValueError(
-                        f"drip template {drip['template_id']} is not a "
-                        f"template of user {owner}"
+                        f"drips[{index}]: 'template_id' "
+                        f"{drip['template_id']} is not a template of "
+                        f"user {owner}"
                     )
                 cost += self._price(user, template, None, None)[0]
             campaign_id = self._new_id("campaign", id)
@@ -681,7 +779,10 @@ class FakeAMcards:
             user = self._user(owner)
             template = self._template(template_id)
             if template is None:
-                raise ValueError(f"no template {template_id}")
+                raise ValueError(
+                    f"'template_id' is {template_id}, but there is no "
+                    f"template {template_id}"
+                )
             address = dict(shipping_address)
             returned = dict(return_address or {})
             cost, international = self._price(
@@ -742,7 +843,10 @@ class FakeAMcards:
         """
         unknown = set(optional) - {"notes", *CONTACT_OPTIONAL}
         if unknown:
-            raise ValueError(f"unknown contact fields: {sorted(unknown)}")
+            raise ValueError(
+                f"unknown field {sorted(unknown)[0]!r}; expected one of "
+                f"{', '.join(_CONTACT_FIELDS)}"
+            )
         fields = {
             "first_name": first_name,
             "last_name": last_name,
@@ -803,8 +907,16 @@ class FakeAMcards:
         """Add a mailing holding existing cards; returns its id."""
         with self._lock:
             self._user(owner)
+            cards = self._state.tables["card"]
+            card_ids = list(card_ids)
+            for card_id in card_ids:
+                if card_id not in cards:
+                    raise ValueError(
+                        f"'card_ids' holds {card_id}, but there is no "
+                        f"card {card_id}"
+                    )
             mailing_id = self._new_id("mailing", id)
-            when = wire.as_datetime(created) or self.now()
+            when = wire.as_datetime(created, "created") or self.now()
             data = {
                 "id": mailing_id,
                 "resource_uri": f"{wire.API}mailing/{mailing_id}/",
@@ -813,9 +925,7 @@ class FakeAMcards:
             }
             self._store("mailing", mailing_id, owner, data, {"pending": []})
             for card_id in card_ids:
-                self._state.tables["card"][card_id].extra["mailing"] = (
-                    mailing_id
-                )
+                cards[card_id].extra["mailing"] = mailing_id
             return mailing_id
 
     def add_credit_transaction(
@@ -835,7 +945,7 @@ class FakeAMcards:
         with self._lock:
             user = self._user(owner)
             transaction_id = self._new_id("credittransaction", id)
-            when = wire.as_datetime(date_time) or self.now()
+            when = wire.as_datetime(date_time, "date_time") or self.now()
             data = {
                 "id": transaction_id,
                 "resource_uri": (
@@ -1295,7 +1405,10 @@ class FakeAMcards:
         table = self._state.tables[kind]
         if wanted is not None:
             if wanted in table:
-                raise ValueError(f"{kind} {wanted} already exists")
+                raise ValueError(
+                    f"'id' {wanted} is taken: there is already a {kind} "
+                    f"with that id"
+                )
             return wanted
         return max(table, default=_FIRST_IDS[kind] - 1) + 1
 
@@ -1589,6 +1702,23 @@ _FIRST_IDS = {
 
 _UNHANDLED_FAULTS = ("status", "html", "drop_before")
 
+_CONTACT_FIELDS = (
+    "owner",
+    "first_name",
+    "last_name",
+    "address_line_1",
+    "city",
+    "state",
+    "postal_code",
+    "notes",
+    *CONTACT_OPTIONAL,
+    "added",
+    "updated",
+    "last_card_send_date",
+    "id_as_string",
+    "id",
+)
+
 _SEED_SECTIONS = (
     "users",
     "access_tokens",
@@ -1651,24 +1781,120 @@ def _oauth(status: int, error: str, description: str) -> Refusal:
     return Refusal(status, description, payload=payload)
 
 
-def _gift(gift: Mapping[str, Any]) -> dict[str, Any]:
+def _gift(gift: Mapping[str, Any], where: str) -> dict[str, Any]:
+    _only(gift, _GIFT_FIELDS, where)
     return {
-        "gift_name": str(gift["gift_name"]),
-        "image": str(gift.get("image", "")),
-        "price": int(gift["price"]),
-        "shipping_and_handling": int(gift.get("shipping_and_handling", 0)),
+        "gift_name": _field(gift, "gift_name", str, where),
+        "image": _field(gift, "image", str, where, ""),
+        "price": _field(gift, "price", int, where),
+        "shipping_and_handling": _field(
+            gift, "shipping_and_handling", int, where, 0
+        ),
     }
 
 
-def _drip(drip: Mapping[str, Any]) -> dict[str, Any]:
+def _drip(drip: Mapping[str, Any], where: str) -> dict[str, Any]:
+    _only(drip, ("kind", "template_id", "days_after"), where)
     kind = drip.get("kind", "fixed")
-    if kind not in ("fixed", "birthday", "anniversary"):
-        raise ValueError(f"unknown drip kind {kind!r}")
+    if kind not in _DRIP_KINDS:
+        raise ValueError(
+            f"{where}: 'kind' must be one of {', '.join(_DRIP_KINDS)}, "
+            f"got {_shown(kind)}"
+        )
     return {
         "kind": kind,
-        "template_id": int(drip["template_id"]),
-        "days_after": int(drip.get("days_after", 0)),
+        "template_id": _field(drip, "template_id", int, where),
+        "days_after": _field(drip, "days_after", int, where, 0),
     }
+
+
+_GIFT_FIELDS = ("gift_name", "image", "price", "shipping_and_handling")
+_DRIP_KINDS = ("fixed", "birthday", "anniversary")
+
+
+def _only(data: Mapping[str, Any], names: Sequence[str], where: str) -> None:
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown field {unknown[0]!r}; expected one of "
+            f"{', '.join(names)}"
+        )
+
+
+def _field(
+    data: Mapping[str, Any],
+    name: str,
+    kind: type[Any],
+    where: str,
+    default: Any = None,
+) -> Any:
+    """``data[name]`` of type ``kind`` (str or int), or a plain error."""
+    if name not in data:
+        if default is None:
+            raise ValueError(f"{where}: {name!r} is required")
+        return default
+    value = data[name]
+    if not _fits(value, kind):
+        raise ValueError(
+            f"{where}: {name!r} must be {_describe(kind)}, got {_shown(value)}"
+        )
+    return value
+
+
+def _shown(value: Any) -> str:
+    """A value as JSON would write it, shortened, for messages."""
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether a value from JSON fits an ``add_*`` parameter's type."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint is Any:
+        return True
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_fits(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin in (Sequence, Iterable, list):
+        return isinstance(value, (list, tuple)) and all(
+            _fits(item, args[0]) for item in value
+        )
+    if origin in (Mapping, dict):
+        return isinstance(value, Mapping) and all(
+            isinstance(key, str) and _fits(item, args[1])
+            for key, item in value.items()
+        )
+    return not isinstance(hint, type) or isinstance(value, hint)
+
+
+def _describe(hint: Any) -> str:
+    """A parameter's type in plain words, as JSON sees it."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        words = [_describe(arg) for arg in args if arg is not dt.datetime]
+        return " or ".join(dict.fromkeys(words))
+    if origin in (Sequence, Iterable, list):
+        item = _describe(args[0])
+        if item.startswith("an object"):
+            return "a list of objects"
+        if item == "text":
+            return "a list of text values"
+        return f"a list of {item.removeprefix('a ')}s"
+    if origin in (Mapping, dict):
+        return "an object" + (" of text values" if args[1] is str else "")
+    plain: dict[Any, str] = {
+        type(None): "null",
+        bool: "true or false",
+        int: "a whole number",
+        str: "text",
+        dt.datetime: "an ISO date and time",
+    }
+    return plain.get(hint, "anything")
 
 
 def _drip_date(

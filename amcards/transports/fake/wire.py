@@ -115,11 +115,19 @@ def naive(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
-def as_datetime(value: dt.datetime | str | None) -> dt.datetime | None:
+def as_datetime(
+    value: dt.datetime | str | None, field: str = "timestamp"
+) -> dt.datetime | None:
     """Accept a datetime or an ISO string (for seeding over JSON)."""
     if value is None or isinstance(value, dt.datetime):
         return value
-    return naive(dt.datetime.fromisoformat(value))
+    try:
+        return naive(dt.datetime.fromisoformat(value))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{field!r} must be an ISO date and time such as "
+            f"2024-05-10T09:30:00, got {value!r}"
+        ) from None
 
 
 def country_code(value: str) -> str:
