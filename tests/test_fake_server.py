@@ -793,3 +793,26 @@ def test_a_bad_seed_over_http_names_the_field(
 ) -> None:
     message = refused(pool, server, "seed", {"templates": [{"name": "n"}]})
     assert message == "seed refused: templates[0]: 'owner' is required"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"kind": "status", "count": True},
+            "'count' must be a whole number, got true",
+        ),
+        (
+            {"kind": "status", "method": None, "path": 5},
+            "'path' must be text, got 5",
+        ),
+        (
+            {"kind": "slow", "delay": None},
+            "'delay' must be a number of seconds, got null",
+        ),
+    ],
+)
+def test_control_refusals_show_values_as_json_wrote_them(
+    server: FakeServer, pool: urllib3.PoolManager, body: Any, message: str
+) -> None:
+    assert refused(pool, server, "faults", body) == message

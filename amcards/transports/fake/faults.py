@@ -10,6 +10,7 @@ the same queue.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -50,23 +51,29 @@ class Fault:
     ) -> None:
         for name, text in (("method", method), ("path", path)):
             if text is not None and not isinstance(text, str):
-                raise ValueError(f"{name!r} must be text, got {text!r}")
+                raise ValueError(f"{name!r} must be text, got {_shown(text)}")
         if isinstance(count, bool) or not isinstance(count, int):
-            raise ValueError(f"'count' must be a whole number, got {count!r}")
+            raise ValueError(
+                f"'count' must be a whole number, got {_shown(count)}"
+            )
         if not 0 <= delay <= MAX_DELAY:
             raise ValueError(
-                f"'delay' must be 0 to {MAX_DELAY:g} seconds, got {delay!r}"
+                f"'delay' must be 0 to {MAX_DELAY:g} seconds, "
+                f"got {_shown(delay)}"
             )
         if kind not in FAULT_KINDS:
             raise ValueError(
-                f"'kind' must be one of {', '.join(FAULT_KINDS)}; got {kind!r}"
+                f"'kind' must be one of {', '.join(FAULT_KINDS)}; "
+                f"got {_shown(kind)}"
             )
         if count < 1:
-            raise ValueError(f"'count' must be at least 1, got {count!r}")
+            raise ValueError(
+                f"'count' must be at least 1, got {_shown(count)}"
+            )
         if status is not None and not 100 <= status <= 599:
             raise ValueError(
                 f"'status' must be an HTTP status from 100 to 599, "
-                f"got {status!r}"
+                f"got {_shown(status)}"
             )
         self.kind = kind
         self.status = status or _DEFAULT_STATUS.get(kind)
@@ -106,11 +113,11 @@ class Fault:
         ):
             raise ValueError(
                 "'retry_after' must be text or a whole number of seconds, "
-                f"got {retry_after!r}"
+                f"got {_shown(retry_after)}"
             )
         body = data.get("body")
         if body is not None and not isinstance(body, str):
-            raise ValueError(f"'body' must be text, got {body!r}")
+            raise ValueError(f"'body' must be text, got {_shown(body)}")
         count = _optional_int(data.get("count"), "count")
         return cls(
             data["kind"],
@@ -158,7 +165,9 @@ def _optional_int(value: Any, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name!r} must be a whole number, got {value!r}")
+        raise ValueError(
+            f"{name!r} must be a whole number, got {_shown(value)}"
+        )
     return value
 
 
@@ -196,11 +205,17 @@ class FaultQueue:
             self._faults.clear()
 
 
+def _shown(value: Any) -> str:
+    """A value as JSON writes it (the control API's callers send JSON)."""
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _number(value: Any, name: str) -> float:
     """A finite number from the control API's JSON, or a ValueError."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(
-            f"{name!r} must be a number of seconds, got {value!r}"
+            f"{name!r} must be a number of seconds, got {_shown(value)}"
         )
     number = float(value)
     if number != number or number in (float("inf"), float("-inf")):

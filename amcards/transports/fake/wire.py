@@ -126,7 +126,7 @@ def as_datetime(
     except (TypeError, ValueError):
         raise ValueError(
             f"{field!r} must be an ISO date and time such as "
-            f"2024-05-10T09:30:00, got {value!r}"
+            f"2024-05-10T09:30:00, got {json.dumps(value, default=repr)}"
         ) from None
 
 
