@@ -699,17 +699,6 @@ class AMcardsClient:
             SendInProgressError: another sender holds the ledger key.
             SpendingLimitError: the card would cost more than max_cost.
         """
-        if max_cost is not None:
-            self._check_spend(
-                max_cost,
-                lambda: self.send_card_cost(
-                    template_id,
-                    shipping_address,
-                    return_address,
-                    send_date,
-                    timeout=timeout,
-                ),
-            )
         if self._ledger is None:
             _no_ledger_for(idempotency_key)
             return self._send_card_now(
@@ -720,9 +709,13 @@ class AMcardsClient:
                 send_date,
                 message,
                 extra_data=extra_data,
+                max_cost=max_cost,
                 timeout=timeout,
             )
         from amcards.ledger import send_card_once
+
+        def send_now(*args: Any, **options: Any) -> CardResponse:
+            return self._send_card_now(*args, max_cost=max_cost, **options)
 
         return send_card_once(
             self,
@@ -736,7 +729,7 @@ class AMcardsClient:
             extra_data=extra_data,
             idempotency_key=idempotency_key,
             timeout=timeout,
-            send=self._send_card_now,
+            send=send_now,
         )
 
     def _send_card_now(
@@ -749,6 +742,7 @@ class AMcardsClient:
         message: str | None = None,
         *,
         extra_data: Mapping[str, str] | None = None,
+        max_cost: int | None = None,
         timeout: TimeoutArg = None,
     ) -> CardResponse:
         template = validators.validate_id(template_id, "template_id")
@@ -759,6 +753,11 @@ class AMcardsClient:
         extras = validators.validate_extra_data(extra_data)
         if message is not None and not isinstance(message, str):
             raise ValidationError(field="message", reason="expected a string")
+        if max_cost is not None:
+            self._check_spend(
+                max_cost,
+                lambda: self._batch_cost(template, [address], back, timeout),
+            )
         request = builders.build_send_card_request(
             template, who, address, back, when, message, extras or None
         )
@@ -799,10 +798,7 @@ class AMcardsClient:
         back = validators.validate_return_address(return_address)
         when = _optional_date(send_date, "send_date")
         if max_cost is not None:
-            self._check_spend(
-                max_cost,
-                lambda: self._batch_cost(template, addresses, back, timeout),
-            )
+            _check_max_cost(max_cost)
         today = self._clock().date().isoformat()
         request = builders.build_send_cards_request(
             template,
@@ -833,6 +829,8 @@ class AMcardsClient:
                 lambda response: parsers.parse_send_cards(
                     response, addresses, self._base_url
                 ),
+                max_cost,
+                lambda: self._batch_cost(template, addresses, back, timeout),
             ),
             CardsResponse,
         )
@@ -922,12 +920,7 @@ class AMcardsClient:
         when = _optional_date(send_date, "send_date")
         extras = validators.validate_extra_data(extra_data)
         if max_cost is not None:
-            self._check_spend(
-                max_cost,
-                lambda: self.send_campaign_cost(
-                    campaign, address, back, when, timeout=timeout
-                ),
-            )
+            _check_max_cost(max_cost)
         request = builders.build_send_campaign_request(
             campaign,
             who,
@@ -957,6 +950,10 @@ class AMcardsClient:
                 timeout,
                 lambda response: parsers.parse_send_campaign(
                     response, address, self._base_url
+                ),
+                max_cost,
+                lambda: self.send_campaign_cost(
+                    campaign, address, back, when, timeout=timeout
                 ),
             ),
             CampaignResponse,
@@ -1011,14 +1008,7 @@ class AMcardsClient:
 
     def _check_spend(self, max_cost: int, estimate: Callable[[], int]) -> None:
         """Raise SpendingLimitError if ``estimate()`` exceeds the limit."""
-        if isinstance(max_cost, bool) or not isinstance(max_cost, int):
-            raise ValidationError(
-                field="max_cost", reason="expected whole cents (an int)"
-            )
-        if max_cost < 0:
-            raise ValidationError(
-                field="max_cost", reason="must not be negative"
-            )
+        _check_max_cost(max_cost)
         cost = estimate()
         if cost > max_cost:
             raise SpendingLimitError(
@@ -1048,13 +1038,21 @@ class AMcardsClient:
         request: Request,
         timeout: TimeoutArg,
         parse: Callable[[Response], T],
+        max_cost: int | None = None,
+        estimate: Callable[[], int] | None = None,
     ) -> T:
         """Send a request that costs money or creates data; parse it.
+
+        With ``max_cost``, ``estimate()`` prices the send first; it runs
+        here, after a ledger has let the send through, so a send the
+        ledger already holds costs no pricing requests.
 
         A success answer that cannot be read still means the send went
         through, probably: it is reported as an unknown outcome, not as a
         plain error that invites a retry.
         """
+        if max_cost is not None and estimate is not None:
+            self._check_spend(max_cost, estimate)
         response = self._send(endpoint, request, "send", timeout)
         try:
             return self._parse(request, lambda: parse(response))
@@ -1311,6 +1309,15 @@ def _by_id(
     item: Card | Contact | Template | Campaign | CreditTransaction,
 ) -> int:
     return item.id
+
+
+def _check_max_cost(max_cost: object) -> None:
+    if isinstance(max_cost, bool) or not isinstance(max_cost, int):
+        raise ValidationError(
+            field="max_cost", reason="expected whole cents (an int)"
+        )
+    if max_cost < 0:
+        raise ValidationError(field="max_cost", reason="must not be negative")
 
 
 def _no_ledger_for(idempotency_key: str | None) -> None:

@@ -93,6 +93,7 @@ from amcards.core.errors import (
     OAuthTokenRefreshError,
     SendInProgressError,
     SendOutcomeUnknownError,
+    SpendingLimitError,
     TransportError,
     ValidationError,
 )
@@ -982,7 +983,8 @@ def no_answer_kept(entry: Entry) -> ValidationError:
 def is_refusal(error: BaseException) -> bool:
     """Whether ``error`` from a send proves that nothing was sent.
 
-    True for a value refused before sending (:class:`ValidationError`),
+    True for a value refused before sending (:class:`ValidationError`,
+    or a price over ``max_cost``: :class:`SpendingLimitError`),
     a connection that never carried the request, a token refresh that
     failed before the send, and an answer with a 4xx status.  Anything
     else (a lost answer, a 2xx answer that could not be read, an error
@@ -990,7 +992,9 @@ def is_refusal(error: BaseException) -> bool:
     """
     if isinstance(error, SendOutcomeUnknownError):
         return False
-    if isinstance(error, (ValidationError, OAuthTokenRefreshError)):
+    if isinstance(
+        error, (ValidationError, OAuthTokenRefreshError, SpendingLimitError)
+    ):
         return True
     if isinstance(error, TransportError):
         return not error.request_sent

@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 from amcards import AMcardsClient
-from amcards.core.errors import SendOutcomeUnknownError, ValidationError
+from amcards.core.errors import (
+    SendOutcomeUnknownError,
+    SpendingLimitError,
+    ValidationError,
+)
 from amcards.core.models import CampaignResponse
 from amcards.ledger import SendLedger, card_request
 from amcards.transports import fake
@@ -179,3 +183,28 @@ def test_a_campaign_settled_by_hand_is_not_sent_again(
         )
     assert caught.value.field == "idempotency_key"
     assert service.request_count == 0
+
+
+def test_a_sent_card_under_a_spending_limit_costs_no_requests(
+    client: AMcardsClient, service: fake.FakeAMcards
+) -> None:
+    """With a ledger, pricing for max_cost happens only when the card is
+    actually about to be sent."""
+    client.send_card(1, "tests", ADDRESS, max_cost=10_000)
+    seen = service.request_count
+    client.send_card(1, "tests", ADDRESS, max_cost=10_000)
+    assert service.request_count == seen
+
+
+def test_a_send_over_the_limit_stays_claimable(
+    client: AMcardsClient, service: fake.FakeAMcards, ledger: SendLedger
+) -> None:
+    """A send refused for its price is recorded as refused, so a later
+    call with a higher limit sends it."""
+    with pytest.raises(SpendingLimitError):
+        client.send_card(1, "tests", ADDRESS, idempotency_key="p", max_cost=1)
+    entry = ledger.get("p")
+    assert entry is not None
+    assert entry.state == "refused"
+    client.send_card(1, "tests", ADDRESS, idempotency_key="p", max_cost=999)
+    assert service.cards_created == 1
