@@ -44,6 +44,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     ("py:.*", r"(typing|typing_extensions|collections\.abc)\..*"),
     ("py:.*", r"(datetime|dt|enum|os|pathlib|ssl|sqlite3|argparse)\..*"),
+    ("py:.*", r"(socket|threading)\..*"),
     ("py:.*", r"(attrs|attr|cattrs|urllib3|http|io|types)\..*"),
     ("py:class", r"(Any|Callable|Iterator|Iterable|Mapping|Sequence)"),
     ("py:class", r"(Hashable|Literal|TypeVar|Set|Path|PathLike)"),

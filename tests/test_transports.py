@@ -6,10 +6,9 @@ import itertools
 import threading
 
 import pytest
-from servers import EchoServer, EchoTransport, echo_app
-from transport_suite import TransportSuite
 
 from amcards.core.http import Request, Response, Timeout
+from amcards.testing import EchoTransport, TransportSuite, echo_app
 from amcards.transports import fake
 from amcards.transports.base import Transport
 from amcards.transports.recorded import RecordingTransport, ReplayTransport
@@ -34,14 +33,10 @@ def fake_server():
         yield server
 
 
-@pytest.fixture(scope="module")
-def echo_server():
-    with EchoServer() as server:
-        yield server
-
-
 class TestInMemoryEchoTransport(TransportSuite):
     """The suite itself, against the echo app with no sockets."""
+
+    over_sockets = False
 
     @pytest.fixture
     def transport(self):
@@ -62,10 +57,6 @@ class TestUrllib3Transport(TransportSuite):
         with Urllib3Transport(timeout=FAST) as transport:
             yield transport
 
-    @pytest.fixture
-    def base_url(self, echo_server):
-        return echo_server.base_url
-
 
 @pytest.mark.sockets
 class TestRecordingTransport(TransportSuite):
@@ -76,10 +67,6 @@ class TestRecordingTransport(TransportSuite):
         inner = Urllib3Transport(timeout=FAST)
         with RecordingTransport(inner, tmp_path / "suite.json") as recorder:
             yield recorder
-
-    @pytest.fixture
-    def base_url(self, echo_server):
-        return echo_server.base_url
 
 
 class RecordThenReplay:
@@ -130,13 +117,11 @@ class TestReplayTransport(TransportSuite):
         with RecordThenReplay(inner, tmp_path) as transport:
             yield transport
 
-    @pytest.fixture
-    def base_url(self, echo_server):
-        return echo_server.base_url
-
 
 class TestFakeTransport(TransportSuite):
     """The fake service's in-memory transport, serving the echo app."""
+
+    over_sockets = False
 
     @pytest.fixture
     def transport(self):

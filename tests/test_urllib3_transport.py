@@ -14,17 +14,7 @@ import time
 
 import pytest
 import urllib3.exceptions as u3
-from servers import (
-    EchoServer,
-    ScriptedServer,
-    cut_body_short,
-    hang_up,
-    make_self_signed_certificate,
-    never_answer,
-    read_request_head,
-    stall_body,
-    unused_port,
-)
+from certificates import make_self_signed_certificate
 
 from amcards.core.errors import (
     ConnectError,
@@ -34,6 +24,16 @@ from amcards.core.errors import (
     TransportError,
 )
 from amcards.core.http import Request, Timeout
+from amcards.testing.servers import (
+    EchoServer,
+    ScriptedServer,
+    cut_body_short,
+    hang_up,
+    never_answer,
+    read_request_head,
+    stall_body,
+    unused_port,
+)
 from amcards.transports.base import Transport
 from amcards.transports.urllib3_transport import Urllib3Transport, _translate
 

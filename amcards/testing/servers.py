@@ -1,8 +1,8 @@
-"""Small servers for transport tests, all on 127.0.0.1.
+"""Small servers to check a transport against, all on 127.0.0.1.
 
-:func:`echo_app` is the one echo service the shared transport suite talks
-to.  It runs in memory (:class:`EchoTransport`) or over real sockets
-(:class:`EchoServer`).  The echo contract:
+:func:`echo_app` is the echo service :class:`~amcards.testing.TransportSuite`
+talks to.  It runs in memory (:class:`EchoTransport`) or over real sockets
+(:class:`EchoServer`).  What it answers:
 
 - ``/status/<code>`` answers with that status and ``{"status": code}``;
 - ``/unicode`` answers :data:`UNICODE_TEXT` as UTF-8 ``text/plain``;
@@ -13,7 +13,10 @@ to.  It runs in memory (:class:`EchoTransport`) or over real sockets
   the method.
 
 :class:`ScriptedServer` runs a function per connection on a raw socket,
-for servers that misbehave: never answer, hang up, cut a body short.
+for servers that misbehave; :func:`never_answer`, :func:`hang_up`,
+:func:`cut_body_short` and :func:`stall_body` are such functions.
+
+Everything here uses the standard library only and listens on loopback.
 """
 
 from __future__ import annotations
@@ -23,17 +26,33 @@ import contextlib
 import json
 import socket
 import ssl
-import subprocess
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
 from amcards.core.http import Request, Response, Timeout
 
+__all__ = [
+    "LARGE_DEFAULT",
+    "UNICODE_TEXT",
+    "EchoServer",
+    "EchoTransport",
+    "ScriptedServer",
+    "cut_body_short",
+    "echo_app",
+    "hang_up",
+    "large_body",
+    "never_answer",
+    "read_request_head",
+    "stall_body",
+    "unused_port",
+]
+
+#: Text in several scripts, with an emoji, that the echo service answers.
 UNICODE_TEXT = "Grüße aus Köln, 東京からこんにちは, 🎉 ½ — ünïcödé"
+#: How many bytes ``/large`` answers when no ``size`` is asked for.
 LARGE_DEFAULT = 1024 * 1024
 
 
@@ -87,9 +106,11 @@ class EchoTransport:
     def send(
         self, request: Request, *, timeout: Timeout | None = None
     ) -> Response:
+        """Answer ``request`` from :func:`echo_app`; the timeout is moot."""
         return echo_app(request)
 
     def close(self) -> None:
+        """Count the call in ``closed``; there is nothing to release."""
         self.closed += 1
 
     def __enter__(self) -> EchoTransport:
@@ -153,14 +174,17 @@ class EchoServer:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"{self._scheme}://{host}:{port}"
+        """``http(s)://127.0.0.1:<port>``, for a request's ``base_url``."""
+        port = self._server.server_address[1]
+        return f"{self._scheme}://127.0.0.1:{port}"
 
     def start(self) -> EchoServer:
+        """Start serving in a background thread; returns the server."""
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop serving and close the listening socket."""
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -213,10 +237,12 @@ class ScriptedServer:
 
     @property
     def port(self) -> int:
+        """The loopback port the server listens on."""
         return int(self._listener.getsockname()[1])
 
     @property
     def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``, for a request's ``base_url``."""
         return f"http://127.0.0.1:{self.port}"
 
     def _serve(self) -> None:
@@ -237,10 +263,12 @@ class ScriptedServer:
             self._script(conn)
 
     def start(self) -> ScriptedServer:
+        """Start accepting in a background thread; returns the server."""
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop accepting and close every connection still open."""
         self._stopping.set()
         self._thread.join(timeout=5)
         self._listener.close()
@@ -283,35 +311,3 @@ def unused_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def make_self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """A certificate and key for 127.0.0.1, made with the openssl tool.
-
-    Returns the certificate's and the key's paths.
-    """
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )
-    return cert, key
