@@ -584,7 +584,7 @@ def _open_client(
     """A client for the demo account (--fake) or the token's account;
     with ``ledger``, every send goes through it."""
     if args.fake:
-        if args.token or args.base_url:
+        if args.token is not None or args.base_url is not None:
             raise UsageError(
                 "--fake uses the demo account: leave out --token and "
                 "--base-url"
@@ -597,22 +597,49 @@ def _open_client(
             DEMO_ACCESS_TOKEN, transport=transport, ledger=ledger
         )
 
-    token = (args.token or os.environ.get(TOKEN_ENV, "")).strip()
-    if not token:
+    token, token_from = _setting(args.token, "--token", TOKEN_ENV)
+    if token is None:
         raise UsageError(
             f"no access token: set {TOKEN_ENV} or pass --token (or try "
             "the demo account with --fake)"
         )
-    base_url = (
-        args.base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-    ).strip()
+    base_url, base_url_from = _setting(
+        args.base_url, "--base-url", BASE_URL_ENV
+    )
+    if base_url is None:
+        base_url = DEFAULT_BASE_URL
     if not base_url.startswith(("http://", "https://")):
         raise UsageError(
-            f"the server {base_url!r} is not an http:// or https:// URL"
+            f"{base_url_from}: {base_url!r} is not an http:// or https:// URL"
         )
     from amcards.client import AMcardsClient
 
-    return AMcardsClient(token, base_url=base_url, ledger=ledger)
+    try:
+        return AMcardsClient(token, base_url=base_url, ledger=ledger)
+    except ValidationError as exc:
+        where = token_from if exc.field == "access_token" else base_url_from
+        raise UsageError(f"{where}: {exc.reason}") from None
+
+
+def _setting(
+    given: str | None, option: str, variable: str
+) -> tuple[str | None, str]:
+    """The value of an option, else of its environment variable, and
+    where it came from.  An empty value is refused rather than passed
+    over: an unset shell variable must not send a run to another server
+    or account than the one meant."""
+    if given is not None:
+        if not given.strip():
+            raise UsageError(f"{option} is empty")
+        return given.strip(), option
+    value = os.environ.get(variable)
+    if value is None:
+        return None, f"${variable}"
+    if not value.strip():
+        raise UsageError(
+            f"${variable} is set but empty: give it a value, or unset it"
+        )
+    return value.strip(), f"${variable}"
 
 
 def _demo_service() -> FakeAMcards:

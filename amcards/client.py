@@ -213,6 +213,15 @@ class AMcardsClient:
         ledger: SendLedger | None = None,
     ) -> None:
         self._tokens = _read_oauth_config(access_token, oauth_config)
+        _check_parts(
+            callback=callback,
+            transport=transport,
+            retry=retry,
+            sleep=sleep,
+            clock=clock,
+            random_source=random_source,
+            ledger=ledger,
+        )
         self._callback = callback
         self._base_url = _check_base_url(base_url)
         self._timeout = _as_timeout(timeout)
@@ -1344,6 +1353,48 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def _check_parts(
+    *,
+    callback: object,
+    transport: object,
+    retry: object,
+    sleep: object,
+    clock: object,
+    random_source: object,
+    ledger: object,
+) -> None:
+    """Refuse a client part of the wrong kind when the client is made,
+    not at its first use deep inside a call."""
+    for field, value, optional in (
+        ("callback", callback, True),
+        ("sleep", sleep, False),
+        ("clock", clock, True),
+        ("random_source", random_source, False),
+    ):
+        if not callable(value) and not (optional and value is None):
+            raise ValidationError(field=field, reason="expected a function")
+    if transport is not None and not isinstance(transport, Transport):
+        raise ValidationError(
+            field="transport",
+            reason="expected an object with send(request, *, timeout) and "
+            f"close() methods, not {type(transport).__name__}",
+        )
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise ValidationError(
+            field="retry",
+            reason=f"expected a RetryPolicy, not {type(retry).__name__}",
+        )
+    if ledger is not None:
+        from amcards.ledger import SendLedger
+
+        if not isinstance(ledger, SendLedger):
+            raise ValidationError(
+                field="ledger",
+                reason=f"expected a SendLedger, not {type(ledger).__name__}"
+                " (open one with amcards.ledger.SendLedger(path))",
+            )
+
+
 def _check_base_url(base_url: str) -> str:
     """The server's URL without a trailing slash; a path is kept (a
     server behind a prefix), a query or fragment is refused."""
@@ -1358,7 +1409,17 @@ def _check_base_url(base_url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(field="base_url", reason=reason)
     if not port_ok:
-        raise ValidationError(field="base_url", reason="invalid port")
+        raise ValidationError(
+            field="base_url",
+            reason="the port is not a number from 1 to 65535",
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError(
+            field="base_url",
+            reason="must not carry a user name or password (the access "
+            "token is the only credential, and a URL is shown in links, "
+            "logs and errors)",
+        )
     if parts.query or parts.fragment:
         raise ValidationError(
             field="base_url", reason="must not carry a query or fragment"

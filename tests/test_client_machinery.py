@@ -419,6 +419,8 @@ def test_a_token_read_from_a_file_loses_its_line_end() -> None:
         "ftp://example.invalid",
         "http://127.0.0.1:8765/?x=1",
         "127.0.0.1:8765",
+        "http://user:secret@127.0.0.1:8765",
+        "https://token@127.0.0.1",
     ],
 )
 def test_a_base_url_without_a_usable_server_is_refused(url: str) -> None:
@@ -426,6 +428,32 @@ def test_a_base_url_without_a_usable_server_is_refused(url: str) -> None:
     with pytest.raises(ValidationError) as caught:
         AMcardsClient("t", base_url=url, transport=Scripted(token_answer))
     assert caught.value.field == "base_url"
+    assert "secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("transport", "nope", "send(request"),
+        ("transport", object(), "not object"),
+        ("ledger", "journal.db", "expected a SendLedger, not str"),
+        ("retry", 3, "expected a RetryPolicy, not int"),
+        ("callback", "print", "expected a function"),
+        ("sleep", None, "expected a function"),
+        ("clock", 5, "expected a function"),
+        ("random_source", 0.5, "expected a function"),
+    ],
+)
+def test_parts_of_the_wrong_kind_are_refused_when_the_client_is_made(
+    field: str, value: object, expected: str
+) -> None:
+    """Not at first use, deep inside a call, as an AttributeError."""
+    kwargs: dict[str, Any] = {"transport": Scripted(token_answer)}
+    kwargs[field] = value
+    with pytest.raises(ValidationError) as caught:
+        AMcardsClient("t", **kwargs)
+    assert caught.value.field == field
+    assert expected in caught.value.reason
 
 
 @pytest.mark.parametrize("timeout", [-1, 0, float("inf")])

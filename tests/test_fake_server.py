@@ -603,15 +603,18 @@ def test_a_port_in_use_is_a_startup_error_with_the_prog_prefix(
     assert f"port {server.port}" in err and "--port 0" in err
 
 
-def test_a_host_off_loopback_is_a_startup_error_with_the_prog_prefix(
-    capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize("host", ["192.0.2.1", "0.0.0.0", "example.org"])
+def test_a_host_off_loopback_is_a_usage_error_with_the_prog_prefix(
+    capsys: pytest.CaptureFixture[str], host: str
 ) -> None:
     from amcards.transports.fake.server import main
 
-    assert main(["--host", "192.0.2.1"], prog="amcards fake-server") == 1
+    with pytest.raises(SystemExit) as caught:
+        main(["--host", host], prog="amcards fake-server")
+    assert caught.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith("amcards fake-server: cannot serve: ")
-    assert "loopback" in err
+    assert "amcards fake-server: error: argument --host: " in err
+    assert f"loopback only, not {host!r}" in err
 
 
 def test_startup_errors_name_python_m_by_default(

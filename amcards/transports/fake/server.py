@@ -524,7 +524,10 @@ def connection_settings(base_url: str) -> list[tuple[str, str]]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the serving command."""
     parser.add_argument(
-        "--host", default="127.0.0.1", help="a loopback address"
+        "--host",
+        type=_host,
+        default="127.0.0.1",
+        help="a loopback address (default: 127.0.0.1)",
     )
     parser.add_argument(
         "--port",
@@ -537,6 +540,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep mailings PROCESSING until POST /__fake__/mailings/process",
     )
+
+
+def _host(text: str) -> str:
+    """A loopback address for argparse; anything else is a usage error."""
+    try:
+        return _loopback(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _port(text: str) -> int:
