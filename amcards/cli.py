@@ -68,6 +68,9 @@ EXIT_INTERRUPTED = 130
 TOKEN_ENV = "AMCARDS_ACCESS_TOKEN"
 BASE_URL_ENV = "AMCARDS_BASE_URL"
 DEFAULT_BASE_URL = "https://amcards.com"
+#: The server --fake runs name: the embedded fake service answers in
+#: memory, and a name under .invalid can never reach a real host.
+FAKE_BASE_URL = "https://amcards.fake.invalid"
 DEFAULT_INITIATOR = "amcards-cli"
 
 # Errors after which every further send would fail the same way.
@@ -194,6 +197,9 @@ A row is known by the template or campaign, the send date, the message
 and the normalised address, not by its line: the file may be sorted or
 grown between runs.  The journal remembers rows for good; to mail the
 same people again on purpose, use a new journal file or --send-date.
+A journal serves one server: its first sending run ties it to that
+server (--fake runs to the embedded fake service), and a run against
+another server with the same journal stops before sending anything.
 
 The access token comes from ${TOKEN_ENV} or --token (the variable
 is safer: other users of this machine can see command lines); the server
@@ -342,6 +348,7 @@ def _run_journal(args: argparse.Namespace) -> int:
         if key is not None:
             return _settle_by_hand(ledger, args, key)
         entries = list(ledger.entries(args.state))
+        server = ledger.server
     if args.json:
         _print_json([_plain(entry) for entry in entries])
         return EXIT_OK
@@ -357,6 +364,8 @@ def _run_journal(args: argparse.Namespace) -> int:
         for entry in entries
     ]
     headers = ["KEY", "KIND", "STATE", "UPDATED (UTC)", "TO", "ERROR"]
+    if server is not None:
+        _say(f"Journal {args.file}: sends to {_describe_server(server)}.")
     print(_table(headers, rows))
     return EXIT_OK
 
@@ -594,7 +603,10 @@ def _open_client(
 
         transport = FakeTransport(_demo_service())
         return AMcardsClient(
-            DEMO_ACCESS_TOKEN, transport=transport, ledger=ledger
+            DEMO_ACCESS_TOKEN,
+            base_url=FAKE_BASE_URL,
+            transport=transport,
+            ledger=ledger,
         )
 
     token, token_from = _setting(args.token, "--token", TOKEN_ENV)
@@ -919,6 +931,7 @@ def _send_batch(
     """Consult the journal, price, check the money, confirm, send."""
     # 2. Leave out what the journal holds as sent, or cannot tell yet.
     if batch.journal is not None:
+        _tie_journal(batch.journal, client, dry_run=args.dry_run)
         _consult_journal(client, batch, run)
         if not batch.rows:
             _say("Nothing left to send.")
@@ -1170,6 +1183,37 @@ def _open_ledger(path: str) -> SendLedger:
     from amcards.ledger import SendLedger
 
     return SendLedger(path)
+
+
+def _tie_journal(
+    journal: SendLedger, client: AMcardsClient, *, dry_run: bool
+) -> None:
+    """Check that the journal records sends to this run's server, and tie
+    a new journal to it (not on a dry run, which writes nothing).
+
+    A row is "already sent" only on the server it was sent to: a journal
+    written by a --fake practice run must not hold back the real run.
+    """
+    server = client.base_url
+    bound = journal.server
+    if bound is None:
+        if not dry_run:
+            journal.bind(server)
+        return
+    if bound != server:
+        raise UsageError(
+            f"the journal {journal.path} records sends to "
+            f"{_describe_server(bound)}, and this run sends to "
+            f"{_describe_server(server)}; use a journal file for each "
+            "server, so a card sent to one is never taken for sent to "
+            "the other"
+        )
+
+
+def _describe_server(server: str) -> str:
+    if server == FAKE_BASE_URL:
+        return "the embedded fake service (--fake)"
+    return server
 
 
 def _consult_journal(client: AMcardsClient, batch: _Batch, run: _Run) -> None:

@@ -174,6 +174,10 @@ CREATE TABLE IF NOT EXISTS sends (
     revision INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sends_by_state ON sends (state);
+CREATE TABLE IF NOT EXISTS ledger_info (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 _COLUMNS = (
@@ -267,6 +271,7 @@ class SendLedger:
         # Connections inherited through fork: kept, never used or closed.
         self._inherited: list[sqlite3.Connection] = []
         self._closed = False
+        self._bound: str | None = None
         with self._locked():
             self._connection()
 
@@ -288,6 +293,59 @@ class SendLedger:
 
     def __repr__(self) -> str:
         return f"<SendLedger {self.path}>"
+
+    # The server ------------------------------------------------------
+
+    @property
+    def server(self) -> str | None:
+        """The server this ledger's sends go to (a client's ``base_url``),
+        or None before the first send through it."""
+        with self._locked():
+            row = (
+                self._connection()
+                .execute("SELECT value FROM ledger_info WHERE name = 'server'")
+                .fetchone()
+            )
+        return None if row is None else str(row[0])
+
+    def check_server(self, server: str) -> None:
+        """Refuse ``server`` if the ledger is tied to another one.
+
+        Raises:
+            ValidationError: field ``ledger``, naming both servers.
+        """
+        bound = self.server
+        if bound is not None and bound != _server_name(server):
+            raise _other_server(self.path, bound, server)
+
+    def bind(self, server: str) -> None:
+        """Tie the ledger to ``server`` for good, or check that it is.
+
+        A key means "this send already happened" only on the server it
+        happened on: a card sent to a test server is not sent to the real
+        one.  So a ledger serves one server; :func:`run_once` binds it to
+        the client's ``base_url`` before the first send.
+
+        Raises:
+            ValidationError: field ``ledger``: the ledger is tied to
+                another server.  Use a ledger file per server.
+        """
+        name = _server_name(server)
+        if self._bound == name:
+            return
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT value FROM ledger_info WHERE name = 'server'"
+            ).fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO ledger_info (name, value) "
+                    "VALUES ('server', ?)",
+                    (name,),
+                )
+            elif row[0] != name:
+                raise _other_server(self.path, str(row[0]), name)
+        self._bound = name
 
     # Claiming and recording outcomes -----------------------------------
 
@@ -468,8 +526,11 @@ class SendLedger:
             SendInProgressError: the entry is ``pending`` under a live
                 sender.
             KeyError: the ledger no longer holds the key.
+            ValidationError: the ledger is tied to a server other than
+                the client's (:meth:`bind`).
             AMcardsException: the lookup failed; nothing was changed.
         """
+        self.check_server(client.base_url)
         current = self._unknown_or_settled(entry.key)
         if current.state != "unknown":
             return current
@@ -1027,8 +1088,10 @@ def run_once(
         SendInProgressError: another sender holds the key.
         SendOutcomeUnknownError: the send's answer was lost, or an
             earlier one's still cannot be settled; look again later.
-        ValidationError: the key already stands for a different send.
+        ValidationError: the key already stands for a different send, or
+            the ledger is tied to another server (:meth:`SendLedger.bind`).
     """
+    ledger.bind(client.base_url)
     earlier = ledger.claim(key, kind, request)
     if earlier is not None and earlier.state == "unknown" and kind == "card":
         earlier = ledger.reconcile(earlier, client)
@@ -1120,6 +1183,25 @@ def send_card_once(
         ),
         card_result,
         card_response,
+    )
+
+
+def _server_name(server: str) -> str:
+    if not isinstance(server, str) or not server.strip():
+        raise ValidationError(
+            field="server", reason="expected the server's base URL"
+        )
+    return server.strip().rstrip("/")
+
+
+def _other_server(path: str, bound: str, server: str) -> ValidationError:
+    return ValidationError(
+        field="ledger",
+        reason=(
+            f"{path} records sends to {bound}, not to {server}: a card "
+            "sent to one server is not sent to another, so use a ledger "
+            "file for each server"
+        ),
     )
 
 

@@ -722,3 +722,58 @@ def test_an_empty_file_or_a_journal_in_use_is_accepted(
         busy.entries()
         assert send(path, tmp_path / "busy.journal") == cli.EXIT_OK
     assert send(path, empty) == cli.EXIT_OK
+
+
+# A journal serves one server -----------------------------------------------
+
+
+@pytest.mark.sockets
+def test_a_fake_practice_run_does_not_hold_back_the_real_run(
+    tmp_path: Path,
+    journal: Path,
+    service: FakeAMcards,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Rows sent with --fake are not "already sent" on a real server: the
+    run against another server with the same journal stops, sending
+    nothing, and says why."""
+    path = write_csv(tmp_path, *rows(2))
+    assert send(path, journal) == cli.EXIT_OK
+    assert service.cards_created == 2
+    capsys.readouterr()
+
+    with FakeServer() as server:
+        monkeypatch.setenv(cli.TOKEN_ENV, DEMO_ACCESS_TOKEN)
+        monkeypatch.setenv(cli.BASE_URL_ENV, server.base_url)
+        argv = ["send-cards", str(path), "--template", "1", "--yes"]
+        argv += ["--journal", str(journal)]
+        assert cli.main(argv) == cli.EXIT_USAGE
+        assert cli.main([*argv, "--dry-run"]) == cli.EXIT_USAGE
+        assert server.service.cards_created == 0
+        url = server.base_url
+    err = capsys.readouterr().err
+    assert "records sends to the embedded fake service (--fake)" in err
+    assert f"this run sends to {url}" in err
+    assert "already sent" not in err
+
+    other = tmp_path / "real.journal"
+    with FakeServer() as server:
+        monkeypatch.setenv(cli.BASE_URL_ENV, server.base_url)
+        argv[-1] = str(other)
+        assert cli.main(argv) == cli.EXIT_OK
+        assert server.service.cards_created == 2
+
+
+def test_a_dry_run_does_not_tie_a_journal_to_its_server(
+    tmp_path: Path, journal: Path, service: FakeAMcards
+) -> None:
+    path = write_csv(tmp_path, *rows(1))
+    with SendLedger(journal):
+        pass
+    assert send(path, journal, "--dry-run") == cli.EXIT_OK
+    with SendLedger(journal) as opened:
+        assert opened.server is None
+    assert send(path, journal) == cli.EXIT_OK
+    with SendLedger(journal) as opened:
+        assert opened.server == cli.FAKE_BASE_URL

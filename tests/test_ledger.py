@@ -1026,8 +1026,10 @@ def test_a_sender_killed_after_sending_leaves_a_claim_that_is_reconciled(
             assert left.owner_pid not in (None, os.getpid())
             assert ledger.is_stale(left)
 
+            # The same service in memory, so under the server's URL.
             client = AMcardsClient(
                 fake.DEMO_ACCESS_TOKEN,
+                base_url=server.base_url,
                 transport=fake.FakeTransport(service),
             )
             response = send_card_once(client, ledger, 1, "me", ADDRESS)
@@ -1068,3 +1070,65 @@ def test_a_ledger_that_keeps_nothing_is_refused(path: str) -> None:
     with pytest.raises(ValidationError) as caught:
         SendLedger(path)
     assert caught.value.field == "path"
+
+
+# One ledger, one server ----------------------------------------------------
+
+
+def test_a_ledger_is_tied_to_the_server_of_its_first_send(
+    ledger: SendLedger,
+    db: Path,
+    client: AMcardsClient,
+    service: fake.FakeAMcards,
+) -> None:
+    """A card sent to one server is not sent to another: the same send
+    through the same ledger to another server is refused, not skipped."""
+    assert ledger.server is None
+    send_card_once(client, ledger, 1, "me", ADDRESS)
+    assert ledger.server == client.base_url
+    other = AMcardsClient(
+        fake.DEMO_ACCESS_TOKEN,
+        base_url="http://127.0.0.1:8765/",
+        transport=fake.FakeTransport(service),
+    )
+    with pytest.raises(ValidationError) as caught:
+        send_card_once(other, ledger, 1, "me", ADDRESS)
+    assert caught.value.field == "ledger"
+    assert client.base_url in caught.value.reason
+    assert "http://127.0.0.1:8765" in caught.value.reason
+    assert service.cards_created == 1
+    with SendLedger(db) as reopened:
+        assert reopened.server == client.base_url
+        with pytest.raises(ValidationError):
+            reopened.check_server("http://127.0.0.1:8765")
+        reopened.check_server(client.base_url + "/")
+
+
+def test_binding_ignores_a_trailing_slash_and_is_idempotent(
+    ledger: SendLedger,
+) -> None:
+    ledger.bind("http://127.0.0.1:8765/")
+    ledger.bind("http://127.0.0.1:8765")
+    assert ledger.server == "http://127.0.0.1:8765"
+    with pytest.raises(ValidationError) as caught:
+        ledger.bind("http://127.0.0.1:8766")
+    assert caught.value.field == "ledger"
+    with pytest.raises(ValidationError) as caught:
+        ledger.bind("  ")
+    assert caught.value.field == "server"
+
+
+def test_reconcile_refuses_a_client_of_another_server(
+    ledger: SendLedger, service: fake.FakeAMcards
+) -> None:
+    ledger.bind("http://127.0.0.1:8765")
+    key = "k" * 16
+    ledger.claim(key, "card", {"template_id": "1"})
+    entry = ledger.mark_unknown(key, "lost")
+    client = AMcardsClient(
+        fake.DEMO_ACCESS_TOKEN, transport=fake.FakeTransport(service)
+    )
+    with pytest.raises(ValidationError) as caught:
+        ledger.reconcile(entry, client)
+    assert caught.value.field == "ledger"
+    assert service.requests_seen == {}
