@@ -149,7 +149,7 @@ DEFAULT_SETTLE_AFTER = 60.0
 DEFAULT_LOOKUP_LIMIT = 100
 #: Part of every derived key; a change to the derivation bumps it, so
 #: keys derived by an older version never match new ones by accident.
-KEY_VERSION = 1
+KEY_VERSION = 2
 
 _HOST = socket.gethostname()
 _ERROR_LIMIT = 1000
@@ -828,9 +828,13 @@ def derive_key(
       it (``campaign=True`` for campaign kinds), then every value in
       Unicode NFC with runs of whitespace made one space and, except
       ``third_party_contact_id``, case-folded.  Empty optional values
-      drop out and the country becomes its ISO code, so ``"USA"`` and
-      ``" us "`` agree.  For ``cards`` and ``campaign_multi``,
-      ``address`` is a list of recipients and this is their list sorted
+      drop out, and so does the country: an address given with
+      ``"US"``, with ``"USA"`` or with no country at all is the same
+      recipient (two people whose names, streets, cities, states and
+      postal codes all agree but whose countries differ are taken for
+      one, which errs on the side of not mailing twice).  For
+      ``cards`` and ``campaign_multi``, ``address`` is a list of
+      recipients and this is their list sorted
       (their order does not matter); a contact's ``extra_data`` is kept
       beside its address;
     * ``send_date``: ``"YYYY-MM-DD"`` or null;
@@ -909,6 +913,7 @@ def _key_address(
     canonical: dict[str, Any] = {
         key: _key_text(value, fold=key != "third_party_contact_id")
         for key, value in checked.items()
+        if key != "country"
     }
     if extra_data:
         canonical["extra_data"] = extra_data
@@ -1348,11 +1353,18 @@ def _in_progress(entry: Entry) -> SendInProgressError:
 def _check_same_send(
     entry: Entry, kind: Kind, request: Mapping[str, Any]
 ) -> None:
-    """Refuse a key that already stands for a different send."""
+    """Refuse a key that already stands for a different send.
+
+    The two requests are compared as the key derivation sees them:
+    addresses and messages written another way (case, spaces, line ends,
+    a country spelled otherwise or left out) are the same send.
+    """
+    before = _comparable(entry.kind, entry.request)
+    now = _comparable(kind, request)
     differing = sorted(
         name
-        for name in set(entry.request) | set(request)
-        if entry.request.get(name) != request.get(name)
+        for name in set(before) | set(now)
+        if before.get(name) != now.get(name)
     )
     if kind != entry.kind:
         differing.insert(0, "kind")
@@ -1365,6 +1377,30 @@ def _check_same_send(
                 "send its own idempotency_key"
             ),
         )
+
+
+def _comparable(kind: Kind, request: Mapping[str, Any]) -> dict[str, Any]:
+    """``request`` with its recipients, return address and message
+    normalised as :func:`derive_key` does; values the validators refuse
+    are compared as they are."""
+    view = dict(request)
+    for name, value in request.items():
+        try:
+            if name in ("shipping_address", "shipping_addresses", "contacts"):
+                view[name] = _key_recipients(kind, value)
+            elif name == "message":
+                view[name] = _key_message(value)
+            elif name == "return_address" and isinstance(value, Mapping):
+                view[name] = {
+                    key: _key_text(text)
+                    for key, text in value.items()
+                    if isinstance(text, str)
+                    and text.strip()
+                    and key != "country"
+                }
+        except ValidationError:
+            continue
+    return view
 
 
 def _lookup_cards(

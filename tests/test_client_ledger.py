@@ -208,3 +208,73 @@ def test_a_send_over_the_limit_stays_claimable(
     assert entry.state == "refused"
     client.send_card(1, "tests", ADDRESS, idempotency_key="p", max_cost=999)
     assert service.cards_created == 1
+
+
+WITHOUT_COUNTRY = {k: v for k, v in ADDRESS.items() if k != "country"}
+
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [
+        (ADDRESS, {**ADDRESS, "first_name": "RALPH"}),
+        (ADDRESS, {**ADDRESS, "address_line_1": "2285  Reppert   Road"}),
+        (ADDRESS, {**ADDRESS, "city": "southfield "}),
+        (ADDRESS, {**ADDRESS, "country": "United States"}),
+        (WITHOUT_COUNTRY, ADDRESS),
+        (ADDRESS, WITHOUT_COUNTRY),
+    ],
+    ids=["case", "spaces", "city", "country-name", "country-added", "dropped"],
+)
+def test_the_same_recipient_written_another_way_is_sent_once(
+    client: AMcardsClient,
+    service: fake.FakeAMcards,
+    first: dict[str, str],
+    again: dict[str, str],
+) -> None:
+    """However the address is typed, the second send returns the first
+    answer and makes no request."""
+    answer = client.send_card(
+        fake.DEMO_TEMPLATE_ID, "tests", first, send_date="2030-01-01"
+    )
+    seen = service.request_count
+    repeat = client.send_card(
+        fake.DEMO_TEMPLATE_ID, "tests", again, send_date="2030-01-01"
+    )
+    assert repeat.card_id == answer.card_id
+    assert service.request_count == seen
+    assert service.cards_created == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [("Thanks!", "Thanks!\n"), ("Thanks!", "  Thanks!"), ("a\r\nb", "a\nb")],
+)
+def test_a_message_written_another_way_is_the_same_send(
+    client: AMcardsClient, service: fake.FakeAMcards, first: str, again: str
+) -> None:
+    answer = client.send_card(
+        fake.DEMO_TEMPLATE_ID, "tests", ADDRESS, message=first
+    )
+    repeat = client.send_card(
+        fake.DEMO_TEMPLATE_ID, "tests", ADDRESS, message=again
+    )
+    assert repeat.card_id == answer.card_id
+    assert service.cards_created == 1
+
+
+def test_a_key_given_again_for_another_recipient_is_refused(
+    client: AMcardsClient, service: fake.FakeAMcards
+) -> None:
+    """An explicit key that names a really different send is an error
+    naming what differs, and nothing is sent."""
+    client.send_card(
+        fake.DEMO_TEMPLATE_ID, "tests", ADDRESS, idempotency_key="order-1"
+    )
+    other = {**ADDRESS, "address_line_1": "1 Other Street"}
+    with pytest.raises(ValidationError) as caught:
+        client.send_card(
+            fake.DEMO_TEMPLATE_ID, "tests", other, idempotency_key="order-1"
+        )
+    assert caught.value.field == "idempotency_key"
+    assert "shipping_address" in caught.value.reason
+    assert service.cards_created == 1
