@@ -1129,7 +1129,7 @@ class AMcardsClient:
             token = ""
             signed = request
             if kind != "auth":
-                token = self._fresh_access_token()
+                token = self._fresh_access_token(limit)
                 signed = _signed(request, token)
             try:
                 response = self._transport.send(signed, timeout=limit)
@@ -1149,7 +1149,7 @@ class AMcardsClient:
                 and not refreshed_after_401
             ):
                 refreshed_after_401 = True
-                self._refresh(stale_token=token)
+                self._refresh(stale_token=token, timeout=limit)
                 continue
             if kind != "send" and response.status >= 400:
                 wait = self._retry_wait(
@@ -1222,16 +1222,16 @@ class AMcardsClient:
     def _can_refresh(self) -> bool:
         return self._tokens.refresh_token is not None
 
-    def _fresh_access_token(self) -> str:
+    def _fresh_access_token(self, timeout: Timeout | None) -> str:
         tokens = self._tokens
         due = tokens.expiration_ms
         if tokens.refresh_token is None or due is None:
             return tokens.access_token
         if self._now_ms() < due - REFRESH_MARGIN_MS:
             return tokens.access_token
-        return self._refresh(stale_token=tokens.access_token)
+        return self._refresh(stale_token=tokens.access_token, timeout=timeout)
 
-    def _refresh(self, stale_token: str) -> str:
+    def _refresh(self, stale_token: str, timeout: Timeout | None) -> str:
         """Refresh the tokens once, however many threads ask together.
 
         Threads that arrive while a refresh runs wait for it, then find
@@ -1248,7 +1248,7 @@ class AMcardsClient:
             request = builders.build_refresh_token_request(
                 tokens.refresh_token, tokens.client_id, tokens.client_secret
             )
-            token_set = self._request_tokens(request)
+            token_set = self._request_tokens(request, timeout)
             expiration = self._now_ms() + token_set.expires_in * 1000
             self._tokens = attrs.evolve(
                 tokens,
@@ -1264,14 +1264,24 @@ class AMcardsClient:
             )
         return token_set.access_token
 
-    def _request_tokens(self, request: Request) -> parsers.TokenSet:
+    def _request_tokens(
+        self, request: Request, timeout: Timeout | None
+    ) -> parsers.TokenSet:
         try:
-            response = self._send("refresh_token", request, "auth", None)
+            response = self._send("refresh_token", request, "auth", timeout)
         except TransportError as exc:
+            if exc.request_sent:
+                message = (
+                    "the answer to the token refresh was lost "
+                    f"({type(exc).__name__}); the service may have "
+                    "replaced the tokens, and then the refresh token this "
+                    "client holds is spent: if the next call fails too, "
+                    "authorise again for new tokens"
+                )
+            else:
+                message = "could not reach the service to refresh the token"
             raise OAuthTokenRefreshError(
-                "could not reach the service to refresh the token",
-                method=request.method,
-                path=request.path,
+                message, method=request.method, path=request.path
             ) from exc
         try:
             return self._parse(request, lambda: parsers.parse_token(response))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 from amcards import AMcardsClient
 from amcards.core.errors import (
     ConnectError,
+    OAuthTokenRefreshError,
     ReadTimeoutError,
     SendOutcomeUnknownError,
     ServerError,
@@ -241,3 +243,60 @@ def test_no_secret_in_any_log_line_or_error(
     for secret in (*SECRETS, new_token, latest.access_token):
         assert secret not in text
     assert str(latest.refresh_token) not in text
+
+
+def expired_client(
+    server: FakeServer, *, client_timeout: Timeout, **options: Any
+) -> AMcardsClient:
+    """A client whose access token has expired, with OAuth settings."""
+    return AMcardsClient(
+        fake.DEMO_EXPIRED_ACCESS_TOKEN,
+        {
+            "refresh_token": fake.DEMO_REFRESH_TOKEN,
+            "expiration": 1_600_000_000_000,
+            "client_id": fake.DEMO_CLIENT_ID,
+            "client_secret": fake.DEMO_CLIENT_SECRET,
+        },
+        base_url=server.base_url,
+        transport=Urllib3Transport(timeout=client_timeout),
+        sleep=lambda seconds: None,
+        **options,
+    )
+
+
+TOKEN_PATH = "/oauth2/token/"
+
+
+def test_a_lost_refresh_answer_is_not_repeated_with_a_spent_token(
+    server: FakeServer,
+) -> None:
+    """The service replaced the tokens, the answer was lost: the client
+    says so once, and does not present the spent refresh token again."""
+    stage(server, "drop_after", path=TOKEN_PATH)
+    client = expired_client(server, client_timeout=Timeout(1.0, 2.0))
+    with pytest.raises(OAuthTokenRefreshError) as caught:
+        client.user()
+    assert "answer to the token refresh was lost" in str(caught.value)
+    assert "authorise again" in str(caught.value)
+    assert server.service.requests_seen.get(f"POST {TOKEN_PATH}") == 1
+    for secret in SECRETS:
+        assert secret not in str(caught.value)
+
+
+def test_a_refresh_that_never_left_is_tried_again(server: FakeServer) -> None:
+    """A 503 from the token endpoint was not handled: tried again."""
+    stage(server, "status", status=503, path=TOKEN_PATH)
+    client = expired_client(server, client_timeout=Timeout(1.0, 2.0))
+    assert client.user().id == fake.DEMO_USER_ID
+    assert server.service.requests_seen.get(f"POST {TOKEN_PATH}") == 2
+
+
+def test_the_per_call_timeout_bounds_a_refresh_too(server: FakeServer) -> None:
+    """user(timeout=0.5) ends within about half a second even when the
+    token endpoint is slow, whatever the client's own timeout."""
+    stage(server, "slow", delay=5.0, path=TOKEN_PATH, count=5)
+    client = expired_client(server, client_timeout=Timeout(5.0, 10.0))
+    started = time.monotonic()
+    with pytest.raises(OAuthTokenRefreshError):
+        client.user(timeout=0.5)
+    assert time.monotonic() - started < 2.0

@@ -1111,7 +1111,10 @@ def test_a_missing_or_ill_typed_key_is_named_with_its_endpoint(
     error = caught.value
     assert (error.endpoint, error.key) == (endpoint, key)
     assert error.status == 200
-    assert error.body_excerpt
+    # A token answer may hold tokens: its body is never shown.
+    assert bool(error.body_excerpt) is (
+        endpoint not in parsers.SECRET_ENDPOINTS
+    )
     assert endpoint in str(error)
 
 
@@ -1157,7 +1160,12 @@ def test_a_success_status_with_a_body_that_is_not_json_is_unexpected(
     assert caught.value.endpoint == endpoint
     assert caught.value.key is None
     assert caught.value.status == 200
-    assert isinstance(caught.value.__cause__, ValueError | RecursionError)
+    if endpoint in parsers.SECRET_ENDPOINTS:
+        # The JSON error keeps the whole body: it is not chained.
+        assert caught.value.__cause__ is None
+        assert caught.value.__context__ is None
+    else:
+        assert isinstance(caught.value.__cause__, ValueError | RecursionError)
 
 
 json_values = st.recursive(
@@ -1459,9 +1467,88 @@ def test_dunder_all_is_complete_and_sorted() -> None:
         and callable(value)
         and getattr(value, "__module__", None) == parsers.__name__
     }
-    assert set(parsers.__all__) == defined_here | {"ENDPOINTS"}
+    assert set(parsers.__all__) == defined_here | {
+        "ENDPOINTS",
+        "SECRET_ENDPOINTS",
+    }
     constants = sorted(n for n in parsers.__all__ if n.isupper())
     classes = sorted(n for n in parsers.__all__ if n[0].isupper())
     classes = [n for n in classes if n not in constants]
     functions = sorted(n for n in parsers.__all__ if n[0].islower())
     assert parsers.__all__ == constants + classes + functions
+
+
+# Token answers: no secret in any error -------------------------------------
+
+SECRETS = ("SECRET-ACC", "SECRET-REF")
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error with every cause and context behind it."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [error]
+    while todo:
+        item = todo.pop()
+        if item is None or any(item is old for old in seen):
+            continue
+        seen.append(item)
+        todo.extend([item.__cause__, item.__context__])
+    return seen
+
+
+def _everything_said(error: BaseException) -> str:
+    parts = []
+    for item in _chain(error):
+        parts.append(repr(item))
+        parts.append(str(item))
+        parts.extend(repr(value) for value in vars(item).values())
+    return "\n".join(parts)
+
+
+TOKENS = b'"access_token":"SECRET-ACCESS","refresh_token":"SECRET-REFRESH"'
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers"),
+    [
+        (200, b"{" + TOKENS + b"}", ()),
+        (200, b"{" + TOKENS + b',"expires_in":"soon"}', ()),
+        (200, b"{" + TOKENS + b',"expires_in":3.5}', ()),
+        (200, b"{" + TOKENS.replace(b"-ACCESS", b"-ACCESS\\r\\nX: y") + b"}", ()),
+        (200, b"{" + TOKENS.replace(b",", b" ") + b"}", ()),
+        (
+            200,
+            b"access_token=SECRET-ACCESS&refresh_token=SECRET-REFRESH",
+            [("Content-Type", "text/plain")],
+        ),
+        (401, b'{"error":"invalid_grant",' + TOKENS + b"}", ()),
+        (500, b"<html>SECRET-ACCESS SECRET-REFRESH</html>", ()),
+        (502, b"SECRET-ACCESS SECRET-REFRESH", ()),
+    ],
+)
+def test_a_token_answer_puts_no_token_in_any_error(
+    status: int, body: bytes, headers: Any
+) -> None:
+    with pytest.raises(AMcardsException) as caught:
+        parsers.parse_token(Response(status, headers, body))
+    said = _everything_said(caught.value)
+    for secret in SECRETS:
+        assert secret not in said
+
+
+def test_a_token_error_keeps_the_services_own_words() -> None:
+    body = b'{"error":"invalid_grant","error_description":"expired"}'
+    with pytest.raises(OAuthTokenRefreshError) as caught:
+        parsers.parse_token(Response(400, (), body))
+    assert "invalid_grant" in str(caught.value)
+    assert "expired" in (caught.value.body_excerpt or "")
+
+
+def test_a_token_a_header_cannot_carry_is_refused() -> None:
+    body = (
+        b'{"access_token":"two words","refresh_token":"r","expires_in":3600}'
+    )
+    with pytest.raises(UnexpectedResponseError) as caught:
+        parsers.parse_token(Response(200, (), body))
+    assert caught.value.key == "access_token"
+    assert "two words" not in str(caught.value)

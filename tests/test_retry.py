@@ -200,15 +200,25 @@ def test_a_request_that_never_left_is_retried_for_every_kind(
     assert decision == Decision(True, 0.5, error_class.__name__)
 
 
-@pytest.mark.parametrize("kind", ["read", "auth"])
 @pytest.mark.parametrize(
     "error_class", [ReadTimeoutError, ConnectionLostError]
 )
-def test_reads_and_refreshes_are_retried_after_any_transport_error(
+def test_reads_are_retried_after_any_transport_error(error_class):
+    """Reads are safe to repeat, whatever happened on the way."""
+    assert decide(kind="read", error=error_class("x")).retry
+
+
+@pytest.mark.parametrize("kind", ["auth", "send"])
+@pytest.mark.parametrize(
+    "error_class", [ReadTimeoutError, ConnectionLostError, TransportError]
+)
+def test_refreshes_and_sends_that_may_have_arrived_are_not_retried(
     kind, error_class
 ):
-    """Reads are safe to repeat, whatever happened on the way."""
-    assert decide(kind=kind, error=error_class("x")).retry
+    """A refresh the service handled spent its refresh token; a send it
+    handled mailed a card: neither is repeated once it may have arrived."""
+    decision = decide(kind=kind, error=error_class("x"))
+    assert decision == Decision(False, reason="not retryable")
 
 
 @pytest.mark.parametrize(

@@ -91,6 +91,7 @@ from amcards.core.retry import parse_retry_after
 
 __all__ = [
     "ENDPOINTS",
+    "SECRET_ENDPOINTS",
     "TokenSet",
     "error_for_response",
     "parse_campaign",
@@ -201,6 +202,11 @@ _RULES: dict[str, _Rules] = {
 ENDPOINTS: tuple[str, ...] = tuple(_RULES)
 """The name of every call, as ``error_for_response`` and errors use it."""
 
+SECRET_ENDPOINTS: frozenset[str] = frozenset({"refresh_token"})
+"""The calls whose answers may hold tokens: an error about one of them
+shows only the message keys of a JSON body, and never chains an
+exception that holds the body."""
+
 _FORBIDDEN_WHAT: dict[type[AMcardsException], str] = {
     ForbiddenTemplateError: "the template",
     ForbiddenCampaignError: "the campaign",
@@ -254,9 +260,9 @@ def error_for_response(
             text = f"{text}; retry after {wait:g} seconds"
     if kind is UnexpectedResponseError:
         extra["endpoint"] = endpoint
-    detail = _message_from_body(response.body)
+    detail = _message_from_body(_visible_body(endpoint, response.body))
     message = f"{endpoint}: {text}" + (f": {detail}" if detail else "")
-    return kind(message, **extra, **_context(response))
+    return kind(message, **extra, **_context(endpoint, response))
 
 
 def _classify(
@@ -318,7 +324,7 @@ def _message_from_object(data: Obj) -> str:
     return body_excerpt(": ".join(parts).encode(), _MESSAGE_LIMIT)
 
 
-def _context(response: Response) -> dict[str, Any]:
+def _context(endpoint: str, response: Response) -> dict[str, Any]:
     """Status, body excerpt and safe headers for an error about it."""
     headers = {
         name: value
@@ -327,9 +333,29 @@ def _context(response: Response) -> dict[str, Any]:
     }
     return {
         "status": response.status,
-        "body_excerpt": body_excerpt(response.body),
+        "body_excerpt": body_excerpt(_visible_body(endpoint, response.body)),
         "headers": headers,
     }
+
+
+def _visible_body(endpoint: str, body: bytes) -> bytes:
+    """What of ``body`` an error may show: all of it, except for the
+    endpoints in :data:`SECRET_ENDPOINTS`, whose answers may hold tokens;
+    of those only a JSON object's message keys are kept."""
+    if endpoint not in SECRET_ENDPOINTS:
+        return body
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return b""
+    if not isinstance(data, dict):
+        return b""
+    kept = {
+        key: data[key]
+        for key in ("error", "error_description", "message", "detail")
+        if isinstance(data.get(key), str)
+    }
+    return json.dumps(kept, ensure_ascii=False).encode() if kept else b""
 
 
 # Reading bodies: the machinery -------------------------------------------
@@ -363,7 +389,7 @@ def _unexpected(
         f"{endpoint}: unexpected response{where}: {problem}",
         endpoint=endpoint,
         key=key,
-        **_context(response),
+        **_context(endpoint, response),
     )
 
 
@@ -376,29 +402,41 @@ def _read(
     error = error_for_response(endpoint, response)
     if error is not None:
         raise error
+    # An error about a body that holds secrets is raised outside the
+    # except blocks below, so that neither its cause nor its context (a
+    # JSONDecodeError keeps the whole document) carries the body along.
+    secret = endpoint in SECRET_ENDPOINTS
+    failure: UnexpectedResponseError
     try:
         data = json.loads(response.body)
     except (ValueError, RecursionError) as exc:
         problem = "the body is empty" if not response.body.strip() else ""
-        raise _unexpected(
+        failure = _unexpected(
             endpoint, response, None, problem or "the body is not JSON"
-        ) from exc
-    try:
-        return build(data)
-    except _Bad as bad:
-        raise _unexpected(
-            endpoint, response, bad.key, bad.problem
-        ) from bad.__cause__
-    except (
-        KeyError,
-        IndexError,
-        TypeError,
-        ValueError,
-        AttributeError,
-    ) as exc:
-        # Defence in depth: the readers below raise _Bad for every shape
-        # they reject, so reaching this means a shape nobody foresaw.
-        raise _unexpected(endpoint, response, None, "malformed body") from exc
+        )
+        if not secret:
+            raise failure from exc
+    else:
+        try:
+            return build(data)
+        except _Bad as bad:
+            failure = _unexpected(endpoint, response, bad.key, bad.problem)
+            if not secret:
+                raise failure from bad.__cause__
+        except (
+            KeyError,
+            IndexError,
+            TypeError,
+            ValueError,
+            AttributeError,
+        ) as exc:
+            # Defence in depth: the readers below raise _Bad for every
+            # shape they reject, so reaching this means a shape nobody
+            # foresaw.
+            failure = _unexpected(endpoint, response, None, "malformed body")
+            if not secret:
+                raise failure from exc
+    raise failure
 
 
 def _object(value: Any, key: str | None = None) -> Obj:
@@ -1173,4 +1211,8 @@ def _token(obj: Obj, key: str) -> str:
     value = _require(obj, key)
     if type(value) is not str or not value:
         raise _Bad(key, f"expected a token, got {_type_name(value)}")
+    if any(char.isspace() or not char.isprintable() for char in value):
+        raise _Bad(
+            key, "a token with spaces or control characters (not shown)"
+        )
     return value

@@ -8,9 +8,13 @@ same inputs always give the same decision.
 
 Three kinds of call are told apart:
 
-- ``"read"`` and ``"auth"`` (a token refresh) are tried again after a
-  failure on the way (no connection, a timeout, a dropped line) and after
-  the statuses in :attr:`RetryPolicy.retry_statuses`;
+- ``"read"`` is tried again after a failure on the way (no connection,
+  a timeout, a dropped line) and after the statuses in
+  :attr:`RetryPolicy.retry_statuses`;
+- ``"auth"`` (a token refresh) is tried again after those statuses, but
+  after a failure on the way only when the request provably never reached
+  the server: the service replaces the refresh token when it handles a
+  refresh, so repeating one it handled would present a spent token;
 - ``"send"`` mails a card, so it is tried again only when the request
   provably never reached the server (``TransportError.request_sent`` is
   False), and never because of a status.
@@ -232,7 +236,7 @@ class RetryPolicy:
     ) -> str | None:
         """Why this outcome may be retried, or None if it may not."""
         if isinstance(error, TransportError):
-            if kind == "send" and error.request_sent:
+            if kind in ("send", "auth") and error.request_sent:
                 return None
             return type(error).__name__
         if error is not None:
