@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from amcards.core.errors import ConnectionLostError, ReplayMismatchError
@@ -602,11 +603,18 @@ def test_replaying_from_many_threads_answers_each_entry_once(tmp_path):
 
 # Round trips ---------------------------------------------------------------
 
+# Text that names a secret as a parameter or a quoted field is cleaned
+# wherever it appears, so the round trips leave it out.
+SECRET_LOOKING = re.compile(
+    r"(token|secret|password|code)['\"]?\s*[=:]", re.IGNORECASE
+)
+plain_text = st.text().filter(lambda text: not SECRET_LOOKING.search(text))
+
 json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(min_value=-(2**53), max_value=2**53)
-    | st.text(),
+    | plain_text,
     lambda children: (
         st.lists(children, max_size=4)
         | st.dictionaries(
@@ -637,6 +645,7 @@ def test_other_bodies_survive_a_cassette_byte_for_byte(
     tmp_path, body, content_type
 ):
     """Bodies that are not JSON or form replay byte for byte."""
+    assume(not SECRET_LOOKING.search(body.decode("latin-1")))
     headers = [("Content-Type", content_type)] if content_type else []
     answer = Response(200, headers, body)
     request = Request("GET", "/bin/")

@@ -8,17 +8,24 @@ such a file with no network at all, so a test can run against what a real
 server once said.
 
 Secrets never reach the file.  The ``Authorization`` header is left out,
-cookies are replaced, and the values of ``access_token``,
-``refresh_token`` and ``client_secret`` (and ``password``) become
-``"<redacted>"`` wherever they appear in a query, a JSON body or a form
-body, in requests and answers alike.  With ``mask_personal=True`` the
+cookies and headers named for tokens, secrets or API keys are replaced,
+and the values of ``access_token``, ``refresh_token`` and
+``client_secret`` (and ``password``) become ``"<redacted>"`` wherever
+they appear, in requests and answers alike: in any body that parses as
+JSON whatever its Content-Type, in a query, a form, and as ``name=value``
+or ``"name": "value"`` inside any other text (URLs in headers and bodies
+too).  In a query, a form or a URL an OAuth ``code`` is redacted as well.
+A body of the token endpoint that is neither JSON nor a form is replaced
+whole by ``"<redacted>"``.  With ``mask_personal=True`` the
 recipients' names, address lines, phone numbers, emails and birth and
 anniversary dates become ``"<masked>"`` too (numbers become 0), so a
 cassette can be shared.
 
 Bodies are stored in the most readable form that fits: JSON bodies as
 JSON, form bodies as a list of fields, other UTF-8 text as text, anything
-else as base64.  A replayed JSON body is written back compactly, so it
+else as base64.  A body labelled as something else that parses as JSON
+is kept as it came unless cleaning changed it; then it is stored as
+JSON.  A replayed JSON body is written back compactly, so it
 equals the recorded one as JSON but not always byte for byte.
 
 A replayed request must match the next unused entry on method, path,
@@ -39,7 +46,7 @@ import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote_plus, unquote_plus, urlencode
 
 from amcards.core.errors import ReplayMismatchError
 from amcards.core.http import Headers, Request, Response, Timeout
@@ -62,8 +69,12 @@ MASKED = "<masked>"
 SECRET_FIELDS = frozenset(
     {"access_token", "refresh_token", "client_secret", "password"}
 )
-_DROPPED_HEADERS = frozenset({"authorization", "proxy-authorization"})
-_REDACTED_HEADERS = frozenset({"cookie", "set-cookie"})
+# In a query, a form or a URL, and in any body of the token endpoint, an
+# OAuth authorization ``code`` is a secret too.
+_PARAMETER_SECRETS = SECRET_FIELDS | {"code"}
+_TOKEN_PATH = "/oauth2/token"
+_DROPPED_HEADERS = ("authorization",)
+_REDACTED_HEADERS = ("cookie", "token", "secret", "api-key", "apikey")
 
 _PERSONAL_NAMES = frozenset(
     {
@@ -94,6 +105,16 @@ PERSONAL_FIELDS = frozenset(
 )
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
+# ``name=value`` as in a query, a form or a URL, anywhere in a text.
+_PARAMETER = re.compile(
+    r"(?<![\w.%-])(?P<name>[\w.%-]+)=(?P<value>[^&#;\s\"'<>]*)"
+)
+# ``"name": "value"`` (or with single quotes), as JSON or Python writes it.
+_QUOTED_FIELD = re.compile(
+    r"(?P<quote>[\"'])(?P<name>[\w.-]+)(?P=quote)(?P<colon>\s*:\s*)"
+    r"(?P<open>[\"'])(?P<value>(?:\\.|(?!(?P=open))[^\\])*)(?P=open)"
+)
+
 _PathLike = str | os.PathLike[str]
 _Json = Any
 
@@ -102,15 +123,24 @@ _Json = Any
 
 
 class _Cleaner:
-    """Replaces secrets, and personal fields if asked, in stored values."""
+    """Replaces secrets, and personal fields if asked, in stored values.
 
-    def __init__(self, mask_personal: bool) -> None:
+    ``secrets`` are the field names redacted in JSON bodies; queries,
+    forms and URLs always redact :data:`_PARAMETER_SECRETS`.
+    """
+
+    def __init__(
+        self, mask_personal: bool, secrets: frozenset[str] = SECRET_FIELDS
+    ) -> None:
         self.mask_personal = mask_personal
+        self.secrets = secrets
 
-    def field(self, key: str, value: _Json) -> _Json:
+    def field(
+        self, key: str, value: _Json, secrets: frozenset[str] | None = None
+    ) -> _Json:
         """The value to store for ``value`` found under ``key``."""
         name = key.lower()
-        if name in SECRET_FIELDS:
+        if name in (self.secrets if secrets is None else secrets):
             return REDACTED if value not in (None, "") else value
         if self.mask_personal and name in PERSONAL_FIELDS:
             return _mask(value)
@@ -122,70 +152,149 @@ class _Cleaner:
             return {k: self.field(str(k), v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.value(item) for item in value]
-        if (
-            self.mask_personal
-            and isinstance(value, str)
-            and _EMAIL.fullmatch(value.strip())
-        ):
-            return MASKED
+        if isinstance(value, str):
+            if self.mask_personal and _EMAIL.fullmatch(value.strip()):
+                return MASKED
+            return self.text(value)
         return value
+
+    def text(self, text: str) -> str:
+        """``text`` with parameters and quoted fields in it cleaned."""
+        if "=" in text:
+            text = _PARAMETER.sub(self._parameter, text)
+        if ":" in text:
+            text = _QUOTED_FIELD.sub(self._quoted_field, text)
+        return text
+
+    def _parameter(self, match: re.Match[str]) -> str:
+        name, value = unquote_plus(match["name"]), unquote_plus(match["value"])
+        cleaned = self.field(name, value, _PARAMETER_SECRETS)
+        if cleaned == value:
+            return match[0]
+        return f"{match['name']}={quote_plus(str(cleaned), safe='<>')}"
+
+    def _quoted_field(self, match: re.Match[str]) -> str:
+        cleaned = self.field(match["name"], match["value"])
+        if cleaned == match["value"]:
+            return match[0]
+        quote, opening = match["quote"], match["open"]
+        return (
+            f"{quote}{match['name']}{quote}{match['colon']}"
+            f"{opening}{cleaned}{opening}"
+        )
 
     def pairs(self, pairs: Headers) -> list[list[str]]:
         """Query or form fields, cleaned, as a list of ``[name, value]``."""
-        return [[name, self.field(name, value)] for name, value in pairs]
+        return [
+            [name, self.field(name, value, _PARAMETER_SECRETS)]
+            for name, value in pairs
+        ]
 
     def headers(self, headers: Headers) -> list[list[str]]:
         """Headers without credentials, as a list of ``[name, value]``."""
         kept = []
         for name, value in headers:
             lowered = name.lower()
-            if lowered in _DROPPED_HEADERS:
+            if any(part in lowered for part in _DROPPED_HEADERS):
                 continue
-            if lowered in _REDACTED_HEADERS:
+            if any(part in lowered for part in _REDACTED_HEADERS):
                 value = REDACTED
-            kept.append([name, value])
+            kept.append([name, self.text(value)])
         return kept
 
-    def body(self, body: bytes, content_type: str | None) -> _Json:
+    def body(self, body: bytes, content_type: str | None, path: str) -> _Json:
         """The stored form of ``body`` (see the module's docstring)."""
         if not body:
             return None
+        if _is_token_path(path):
+            return _Cleaner(self.mask_personal, _PARAMETER_SECRETS).secret(
+                body
+            )
         kind = (content_type or "").split(";")[0].strip().lower()
-        if kind == "application/json" or kind.endswith("+json") or not kind:
-            try:
-                return {"json": self.value(json.loads(body))}
-            except ValueError:
-                pass
+        labelled_json = (
+            kind == "application/json" or kind.endswith("+json") or not kind
+        )
+        parsed = _parse_json(body)
+        if parsed is not _NOT_JSON:
+            cleaned = self.value(parsed)
+            if labelled_json or cleaned != parsed:
+                return {"json": cleaned}
         if kind == "application/x-www-form-urlencoded":
-            try:
-                fields = parse_qsl(
-                    body.decode("utf-8"),
-                    keep_blank_values=True,
-                    strict_parsing=True,
-                )
-                return {"form": self.pairs(tuple(fields))}
-            except ValueError:
-                pass
+            fields = _parse_form(body)
+            if fields is not None:
+                return {"form": self.pairs(fields)}
         try:
-            return {"text": body.decode("utf-8")}
+            return {"text": self.text(body.decode("utf-8"))}
         except UnicodeDecodeError:
-            return {"base64": base64.b64encode(body).decode("ascii")}
+            # Latin-1 maps every byte to one character and back.
+            text = self.text(body.decode("latin-1")).encode("latin-1")
+            return {"base64": base64.b64encode(text).decode("ascii")}
+
+    def secret(self, body: bytes) -> _Json:
+        """A body of the token endpoint: JSON, a form, or nothing at all."""
+        parsed = _parse_json(body)
+        if parsed is not _NOT_JSON:
+            return {"json": self.value(parsed)}
+        fields = _parse_form(body)
+        if fields is not None:
+            return {"form": self.pairs(fields)}
+        return {"text": REDACTED}
+
+    def path(self, path: str) -> str:
+        """``path``, with any query written into it cleaned."""
+        head, mark, query = path.partition("?")
+        return head + mark + self.text(query) if mark else path
 
     def request(self, request: Request) -> dict[str, _Json]:
         return {
             "method": request.method.upper(),
-            "path": request.path,
+            "path": self.path(request.path),
             "query": self.pairs(request.query),
             "headers": self.headers(request.headers),
-            "body": self.body(request.body, request.header("Content-Type")),
+            "body": self.body(
+                request.body, request.header("Content-Type"), request.path
+            ),
         }
 
-    def response(self, response: Response) -> dict[str, _Json]:
+    def response(self, response: Response, path: str) -> dict[str, _Json]:
         return {
             "status": response.status,
             "headers": self.headers(response.headers),
-            "body": self.body(response.body, response.header("Content-Type")),
+            "body": self.body(
+                response.body, response.header("Content-Type"), path
+            ),
         }
+
+
+_NOT_JSON = object()
+
+
+def _parse_json(body: bytes) -> _Json:
+    """``body`` read as JSON, or ``_NOT_JSON``."""
+    try:
+        return json.loads(body, parse_constant=_refuse_constant)
+    except ValueError:
+        return _NOT_JSON
+
+
+def _refuse_constant(name: str) -> None:
+    """NaN and Infinity are not JSON; such a body is kept as it came."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse_form(body: bytes) -> Headers | None:
+    """``body`` read as a form-encoded body, or None."""
+    try:
+        fields = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, strict_parsing=True
+        )
+    except ValueError:
+        return None
+    return tuple(fields)
+
+
+def _is_token_path(path: str) -> bool:
+    return path.partition("?")[0].rstrip("/").endswith(_TOKEN_PATH)
 
 
 def _mask(value: _Json) -> _Json:
@@ -304,7 +413,7 @@ class RecordingTransport:
         response = self._inner.send(request, timeout=timeout)
         exchange = {
             "request": self._cleaner.request(request),
-            "response": self._cleaner.response(response),
+            "response": self._cleaner.response(response, request.path),
         }
         with self._lock:
             self._exchanges.append(exchange)
@@ -430,7 +539,7 @@ class ReplayTransport:
             differ = [part for part in held if held[part] != asked[part]]
             lines.append(f"  they differ in: {', '.join(differ)}")
         return ReplayMismatchError(
-            "\n".join(lines), method=request.method, path=request.path
+            "\n".join(lines), method=request.method, path=asked["path"]
         )
 
 
