@@ -203,7 +203,7 @@ ENDPOINTS: tuple[str, ...] = tuple(_RULES)
 """The name of every call, as ``error_for_response`` and errors use it."""
 
 SECRET_ENDPOINTS: frozenset[str] = frozenset({"refresh_token"})
-"""The calls whose answers may hold tokens: an error about one of them
+"""The calls whose answers may hold tokens.  An error about one of them
 shows only the message keys of a JSON body, and never chains an
 exception that holds the body."""
 
