@@ -16,17 +16,24 @@ JSON whatever its Content-Type, in a query, a form, and as ``name=value``
 or ``"name": "value"`` inside any other text (URLs in headers and bodies
 too).  In a query, a form or a URL an OAuth ``code`` is redacted as well.
 A body of the token endpoint that is neither JSON nor a form is replaced
-whole by ``"<redacted>"``.  With ``mask_personal=True`` the
-recipients' names, address lines, phone numbers, emails and birth and
-anniversary dates become ``"<masked>"`` too (numbers become 0), so a
-cassette can be shared.
+whole by ``"<redacted>"``.
+
+With ``mask_personal=True`` the recipients' names, address lines, phone
+numbers, emails, organizations, notes and birth and anniversary dates
+become ``"<masked>"`` too (numbers become 0), so a cassette can be
+shared.  A field is known by its name
+with or without the ``ship_to_``/``return_`` prefixes and a Django
+lookup (``ship_to_last_name__iexact``), in JSON bodies, forms, queries
+and as a parameter of a URL anywhere (``meta.next``); email addresses
+inside any text are masked as well.  The ``send_date`` of a card sent by
+a campaign is masked too, since a birthday drip mails on the birthday.
 
 Bodies are stored in the most readable form that fits: JSON bodies as
 JSON, form bodies as a list of fields, other UTF-8 text as text, anything
 else as base64.  A body labelled as something else that parses as JSON
 is kept as it came unless cleaning changed it; then it is stored as
-JSON.  A replayed JSON body is written back compactly, so it
-equals the recorded one as JSON but not always byte for byte.
+JSON.  A replayed JSON body is written back compactly, so it equals the
+recorded one as JSON but not always byte for byte.
 
 A replayed request must match the next unused entry on method, path,
 query and body, compared after the same redaction and masking; headers
@@ -97,6 +104,8 @@ _PERSONAL_NAMES = frozenset(
         "anniversary_year",
         "anniversary_month",
         "anniversary_day",
+        "organization",
+        "notes",
     }
 )
 _PERSONAL_PREFIXES = ("", "ship_to_", "return_to_", "return_")
@@ -104,6 +113,7 @@ PERSONAL_FIELDS = frozenset(
     prefix + name for prefix in _PERSONAL_PREFIXES for name in _PERSONAL_NAMES
 )
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 # ``name=value`` as in a query, a form or a URL, anywhere in a text.
 _PARAMETER = re.compile(
@@ -142,14 +152,17 @@ class _Cleaner:
         name = key.lower()
         if name in (self.secrets if secrets is None else secrets):
             return REDACTED if value not in (None, "") else value
-        if self.mask_personal and name in PERSONAL_FIELDS:
+        if self.mask_personal and _is_personal(name):
             return _mask(value)
         return self.value(value)
 
     def value(self, value: _Json) -> _Json:
         """``value`` with every field inside it cleaned."""
         if isinstance(value, dict):
-            return {k: self.field(str(k), v) for k, v in value.items()}
+            cleaned = {k: self.field(str(k), v) for k, v in value.items()}
+            if self.mask_personal and _is_drip_card(value):
+                cleaned["send_date"] = _mask(value["send_date"])
+            return cleaned
         if isinstance(value, list):
             return [self.value(item) for item in value]
         if isinstance(value, str):
@@ -164,6 +177,8 @@ class _Cleaner:
             text = _PARAMETER.sub(self._parameter, text)
         if ":" in text:
             text = _QUOTED_FIELD.sub(self._quoted_field, text)
+        if self.mask_personal and "@" in text:
+            text = _EMAIL_IN_TEXT.sub(MASKED, text)
         return text
 
     def _parameter(self, match: re.Match[str]) -> str:
@@ -295,6 +310,16 @@ def _parse_form(body: bytes) -> Headers | None:
 
 def _is_token_path(path: str) -> bool:
     return path.partition("?")[0].rstrip("/").endswith(_TOKEN_PATH)
+
+
+def _is_personal(name: str) -> bool:
+    """Whether a field, or a filter such as ``last_name__iexact``, is."""
+    return any(part in PERSONAL_FIELDS for part in name.lower().split("__"))
+
+
+def _is_drip_card(obj: dict[Any, _Json]) -> bool:
+    """A card a campaign sent, whose send date may be a birthday."""
+    return "send_date" in obj and obj.get("campaign_pk") not in (None, "")
 
 
 def _mask(value: _Json) -> _Json:
