@@ -76,6 +76,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import os
 import socket
 import sqlite3
@@ -245,6 +246,13 @@ class SendLedger:
             sent.
         clock: Returns the current time in seconds since the epoch.
 
+    Raises:
+        ValidationError: naming the bad argument; for ``path``, also a
+            folder, a folder that does not exist, or a file that is not
+            an SQLite database or cannot be written.
+        sqlite3.OperationalError: the file stayed locked by another
+            connection for longer than ``timeout``.
+
     One ledger may be shared by the threads of a process (a lock guards
     its one connection), and any number of processes may open the same
     file.  A process forked with an open ledger opens its own connection
@@ -261,9 +269,15 @@ class SendLedger:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = _check_path(path)
-        self.stale_after = float(stale_after)
-        self.settle_after = float(settle_after)
-        self._timeout = float(timeout)
+        self.stale_after = _check_seconds(
+            stale_after, "stale_after", zero=True
+        )
+        self.settle_after = _check_seconds(
+            settle_after, "settle_after", zero=True
+        )
+        self._timeout = _check_seconds(timeout, "timeout", zero=False)
+        if not callable(clock):
+            raise ValidationError(field="clock", reason="expected a function")
         self._clock = clock
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
@@ -272,8 +286,18 @@ class SendLedger:
         self._inherited: list[sqlite3.Connection] = []
         self._closed = False
         self._bound: str | None = None
-        with self._locked():
-            self._connection()
+        try:
+            with self._locked():
+                self._connection()
+        except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc):
+                raise
+            # Not a database ("file is not a database"), or one that
+            # cannot be opened or written (permissions, a read-only disk).
+            raise ValidationError(
+                field="path",
+                reason=f"cannot use {self.path} as a send ledger: {exc}",
+            ) from exc
 
     # Housekeeping ------------------------------------------------------
 
@@ -1212,14 +1236,49 @@ def _other_server(path: str, bound: str, server: str) -> ValidationError:
 
 def _check_path(path: str | os.PathLike[str]) -> str:
     """A ledger's path: a file, never a database SQLite throws away."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValidationError(
+            field="path",
+            reason=f"expected a file path, not {type(path).__name__}",
+        )
     text = os.fspath(path)
+    if not isinstance(text, str):
+        raise ValidationError(
+            field="path", reason="expected a file path as text, not bytes"
+        )
     if not text.strip() or text == ":memory:" or text.startswith("file:"):
         raise ValidationError(
             field="path",
             reason="give the path of a file: an empty name or ':memory:' "
             "keeps nothing once the process ends",
         )
+    if os.path.isdir(text):
+        raise ValidationError(
+            field="path", reason=f"{text} is a folder, not a file"
+        )
+    folder = os.path.dirname(os.path.abspath(text))
+    if not os.path.isdir(folder):
+        raise ValidationError(
+            field="path", reason=f"the folder {folder} does not exist"
+        )
     return text
+
+
+def _check_seconds(value: object, field: str, *, zero: bool) -> float:
+    """A finite number of seconds, above zero (or from zero)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(field=field, reason="expected seconds")
+    seconds = float(value)
+    if (
+        not math.isfinite(seconds)
+        or seconds < 0
+        or (seconds == 0 and not zero)
+    ):
+        low = "zero or more" if zero else "above zero"
+        raise ValidationError(
+            field=field, reason=f"expected a finite number {low}"
+        )
+    return seconds
 
 
 def _check_kind(kind: object) -> Kind:

@@ -1131,3 +1131,62 @@ def test_reconcile_refuses_a_client_of_another_server(
         ledger.reconcile(entry, client)
     assert caught.value.field == "ledger"
     assert service.requests_seen == {}
+
+
+# What a ledger refuses to open ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda tmp: tmp, "is a folder, not a file"),
+        (lambda tmp: tmp / "missing" / "x.db", "does not exist"),
+        (lambda tmp: 5, "expected a file path, not int"),
+        (lambda tmp: None, "expected a file path, not NoneType"),
+        (lambda tmp: b"x.db", "expected a file path, not bytes"),
+        (lambda tmp: "", "give the path of a file"),
+        (lambda tmp: ":memory:", "give the path of a file"),
+    ],
+)
+def test_a_path_that_cannot_hold_a_ledger_is_a_validation_error(
+    tmp_path: Path, make: Any, reason: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        SendLedger(make(tmp_path))
+    assert caught.value.field == "path"
+    assert reason in caught.value.reason
+
+
+def test_a_file_that_is_not_a_database_is_named_and_left_as_it_is(
+    tmp_path: Path,
+) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database " * 200)
+    before = text.read_bytes()
+    with pytest.raises(ValidationError) as caught:
+        SendLedger(text)
+    assert caught.value.field == "path"
+    assert str(text) in caught.value.reason
+    assert text.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"stale_after": float("nan")}, "stale_after"),
+        ({"stale_after": -1}, "stale_after"),
+        ({"settle_after": float("inf")}, "settle_after"),
+        ({"settle_after": "60"}, "settle_after"),
+        ({"timeout": 0}, "timeout"),
+        ({"timeout": -1}, "timeout"),
+        ({"timeout": True}, "timeout"),
+        ({"clock": 5}, "clock"),
+    ],
+)
+def test_settings_of_the_wrong_kind_are_refused(
+    db: Path, options: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        SendLedger(db, **options)
+    assert caught.value.field == field
+    assert not db.exists()
