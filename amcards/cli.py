@@ -332,8 +332,16 @@ def _add_journal(commands: Any) -> None:
 def _run_journal(args: argparse.Namespace) -> int:
     import sqlite3
 
+    if os.path.isdir(args.file):
+        raise UsageError(f"{args.file} is a folder, not a journal")
     if not os.path.isfile(args.file):
         raise UsageError(f"no journal at {args.file}")
+    for option, value in (
+        ("--mark-sent", args.mark_sent),
+        ("--mark-refused", args.mark_refused),
+    ):
+        if value is not None and not value.strip():
+            raise UsageError(f"{option} is empty")
     if args.card_id and not args.mark_sent:
         raise UsageError("--card-id goes with --mark-sent")
     _refuse_foreign_database(args.file, "journal")

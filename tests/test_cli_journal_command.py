@@ -115,3 +115,30 @@ def test_missing_journal_is_a_usage_error(
     missing = str(tmp_path / "nope.db")
     assert cli.main(["journal", missing]) == cli.EXIT_USAGE
     assert "no journal at" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--mark-sent", ""], "--mark-sent is empty"),
+        (["--mark-refused", "  "], "--mark-refused is empty"),
+    ],
+)
+def test_an_empty_key_is_a_usage_error_not_a_listing(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    path, _ = journal_with(tmp_path, "unknown")
+    assert cli.main(["journal", path, *extra]) == cli.EXIT_USAGE
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert captured.out == ""
+
+
+def test_a_folder_is_named_as_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["journal", str(tmp_path)]) == cli.EXIT_USAGE
+    assert "is a folder, not a journal" in capsys.readouterr().err
