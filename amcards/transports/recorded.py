@@ -39,7 +39,9 @@ A replayed request must match the next unused entry on method, path,
 query and body, compared after the same redaction and masking; headers
 are not compared.  ``any_order=True`` takes the first unused entry that
 matches instead.  A request that matches nothing raises
-:class:`amcards.core.errors.ReplayMismatchError`.
+:class:`amcards.core.errors.ReplayMismatchError`.  A cassette is checked
+whole when it is loaded, so a hand-edited file that is broken fails then,
+with an error naming the file, the entry and the field.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus, unquote_plus, urlencode
 
-from amcards.core.errors import ReplayMismatchError
+from amcards.core.errors import ReplayMismatchError, ValidationError
 from amcards.core.http import Headers, Request, Response, Timeout
 from amcards.transports.base import Transport
 
@@ -347,9 +349,8 @@ def _body_bytes(stored: _Json) -> bytes:
         return urlencode([tuple(pair) for pair in stored["form"]]).encode()
     if "text" in stored:
         return str(stored["text"]).encode("utf-8")
-    if "base64" in stored:
-        return base64.b64decode(stored["base64"], validate=True)
-    raise ValueError(f"unknown body form: {sorted(stored)}")
+    # The cassette was checked on loading: base64 is the one form left.
+    return base64.b64decode(stored["base64"], validate=True)
 
 
 # Files ------------------------------------------------------------------
@@ -382,15 +383,254 @@ def _dump_cassette(exchanges: list[dict[str, _Json]], masked: bool) -> str:
 
 
 def _load_cassette(path: Path) -> tuple[list[dict[str, _Json]], bool]:
-    with path.open(encoding="utf-8") as source:
-        cassette = json.load(source)
+    """The entries and the masking of the cassette at ``path``, checked.
+
+    Raises:
+        ValidationError: The file is not a cassette this package reads,
+            or an entry of it is broken; the message names the file, the
+            entry and the field.
+    """
+    cassette = _read_json(path, path.read_bytes())
+    try:
+        exchanges, masked = _check_cassette(cassette)
+    except _Broken as broken:
+        raise broken.error(path, None) from None
+    for index, exchange in enumerate(exchanges):
+        try:
+            _check_exchange(exchange, f"exchanges[{index}]")
+        except _Broken as broken:
+            where = f"entry {index + 1} of {len(exchanges)}"
+            raise broken.error(path, where) from None
+    return exchanges, masked
+
+
+class _Broken(Exception):
+    """What is wrong with one field of a cassette, found while checking."""
+
+    def __init__(self, field: str | None, reason: str) -> None:
+        super().__init__(field, reason)
+        self.field = field
+        self.reason = reason
+
+    def error(self, path: Path, entry: str | None) -> ValidationError:
+        """The error to raise, naming the file and the entry."""
+        parts = [str(path), entry, self.field, self.reason]
+        message = ": ".join(part for part in parts if part)
+        return ValidationError(message, field=self.field, reason=self.reason)
+
+
+def _read_json(path: Path, raw: bytes) -> _Json:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        reason = f"the file is not UTF-8 text (at byte {exc.start})"
+        raise _Broken(None, reason).error(path, None) from exc
+    if not text.strip():
+        raise _Broken(None, "the file is empty").error(path, None)
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        reason = (
+            f"the file is not JSON: {exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}"
+        )
+        raise _Broken(None, reason).error(path, None) from exc
+    except ValueError as exc:
+        reason = f"the file is not JSON: {exc}"
+        raise _Broken(None, reason).error(path, None) from exc
+
+
+def _check_cassette(cassette: _Json) -> tuple[list[_Json], bool]:
+    if not isinstance(cassette, dict):
+        kind = _json_kind(cassette)
+        raise _Broken(
+            None, f"the file is not a cassette: it holds {kind}, not an object"
+        )
+    if "amcards_cassette" not in cassette:
+        raise _Broken(
+            "amcards_cassette", "is missing: this is not an amcards cassette"
+        )
+    version = cassette["amcards_cassette"]
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise _Broken(
+            "amcards_cassette",
+            f"must be the whole number {CASSETTE_VERSION}, "
+            f"not {_shown(version)}",
+        )
+    if version != CASSETTE_VERSION:
+        raise _Broken(
+            "amcards_cassette",
+            f"is version {version}; this package reads version "
+            f"{CASSETTE_VERSION}",
+        )
+    _check_keys(
+        cassette,
+        "",
+        ("amcards_cassette", "exchanges"),
+        optional=("mask_personal",),
+    )
+    masked = cassette.get("mask_personal", False)
+    if not isinstance(masked, bool):
+        raise _Broken(
+            "mask_personal", f"must be true or false, not {_shown(masked)}"
+        )
+    exchanges = cassette["exchanges"]
+    if not isinstance(exchanges, list):
+        raise _Broken(
+            "exchanges", f"must be a list of entries, not {_shown(exchanges)}"
+        )
+    return exchanges, masked
+
+
+def _check_keys(
+    obj: dict[str, _Json],
+    where: str,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+) -> None:
+    """``obj`` holds every ``required`` key, and no unknown one."""
+    for name in required:
+        if name not in obj:
+            raise _Broken(_join(where, name), "is missing")
+    allowed = (*required, *optional)
+    for name in obj:
+        if name not in allowed:
+            raise _Broken(
+                _join(where, name),
+                f"is an unknown key; expected {', '.join(allowed)}",
+            )
+
+
+_REQUEST_KEYS = ("method", "path", "query", "headers", "body")
+_RESPONSE_KEYS = ("status", "headers", "body")
+_BODY_FORMS = ("json", "form", "text", "base64")
+_METHOD = re.compile(r"[A-Z]+")
+
+
+def _check_exchange(exchange: _Json, where: str) -> None:
+    _check_object(exchange, where, "an entry")
+    _check_keys(exchange, where, ("request", "response"))
+    request, response = exchange["request"], exchange["response"]
+    _check_object(request, f"{where}.request", "a request")
+    _check_keys(request, f"{where}.request", _REQUEST_KEYS)
+    _check_object(response, f"{where}.response", "a response")
+    _check_keys(response, f"{where}.response", _RESPONSE_KEYS)
+    _check_request(request, f"{where}.request")
+    _check_response(response, f"{where}.response")
+
+
+def _check_request(request: dict[str, _Json], where: str) -> None:
+    method = request["method"]
+    if not isinstance(method, str) or not _METHOD.fullmatch(method):
+        raise _Broken(
+            f"{where}.method",
+            'must be an HTTP method in capitals, such as "GET", '
+            f"not {_shown(method)}",
+        )
+    if not isinstance(request["path"], str):
+        raise _Broken(
+            f"{where}.path", f"must be text, not {_shown(request['path'])}"
+        )
+    _check_pairs(request["query"], f"{where}.query")
+    _check_pairs(request["headers"], f"{where}.headers")
+    _check_body(request["body"], f"{where}.body")
+
+
+def _check_response(response: dict[str, _Json], where: str) -> None:
+    status = response["status"]
     if (
-        not isinstance(cassette, dict)
-        or cassette.get("amcards_cassette") != CASSETTE_VERSION
-        or not isinstance(cassette.get("exchanges"), list)
+        isinstance(status, bool)
+        or not isinstance(status, int)
+        or not 100 <= status <= 599
     ):
-        raise ValueError(f"{path.name} is not an amcards cassette")
-    return cassette["exchanges"], bool(cassette.get("mask_personal"))
+        raise _Broken(
+            f"{where}.status",
+            "must be an HTTP status, a whole number from 100 to 599, "
+            f"not {_shown(status)}",
+        )
+    _check_pairs(response["headers"], f"{where}.headers")
+    _check_body(response["body"], f"{where}.body")
+
+
+def _check_pairs(pairs: _Json, where: str) -> None:
+    if not isinstance(pairs, list):
+        raise _Broken(
+            where,
+            f"must be a list of [name, value] pairs, not {_shown(pairs)}",
+        )
+    for index, pair in enumerate(pairs):
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(part, str) for part in pair)
+        ):
+            raise _Broken(
+                f"{where}[{index}]",
+                f"must be a [name, value] pair of text, not {_shown(pair)}",
+            )
+
+
+def _check_body(body: _Json, where: str) -> None:
+    if body is None:
+        return
+    forms = ", ".join(_BODY_FORMS)
+    if not isinstance(body, dict):
+        raise _Broken(
+            where,
+            f"must be null or an object with one of {forms}, "
+            f"not {_shown(body)}",
+        )
+    unknown = [name for name in body if name not in _BODY_FORMS]
+    if unknown:
+        raise _Broken(
+            where,
+            f"has an unknown form {_shown(unknown[0])}; expected one of "
+            f"{forms}",
+        )
+    if len(body) != 1:
+        raise _Broken(
+            where,
+            f"must hold exactly one of {forms}, not {', '.join(body)}",
+        )
+    form, value = next(iter(body.items()))
+    if form == "form":
+        _check_pairs(value, f"{where}.form")
+    elif form in ("text", "base64") and not isinstance(value, str):
+        raise _Broken(f"{where}.{form}", f"must be text, not {_shown(value)}")
+    elif form == "base64":
+        try:
+            base64.b64decode(value, validate=True)
+        except ValueError:
+            raise _Broken(
+                f"{where}.base64", "is not valid base64 text"
+            ) from None
+
+
+def _check_object(value: _Json, where: str, what: str) -> None:
+    if not isinstance(value, dict):
+        raise _Broken(
+            where, f"must be {what}, a JSON object, not {_shown(value)}"
+        )
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _json_kind(value: _Json) -> str:
+    if isinstance(value, list):
+        return "a JSON array"
+    if isinstance(value, str):
+        return "a JSON string"
+    if value is None:
+        return "null"
+    return "a JSON " + ("boolean" if isinstance(value, bool) else "number")
+
+
+def _shown(value: _Json, limit: int = 40) -> str:
+    """``value`` as JSON writes it, cut short."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 # Recording --------------------------------------------------------------
@@ -490,6 +730,15 @@ class ReplayTransport:
 
     Each entry answers once.  The cassette's own ``mask_personal`` setting
     is applied to incoming requests before they are compared.
+
+    Raises:
+        ValidationError: The file is empty, not JSON, not a cassette of
+            this version, or one of its entries is broken (a missing or
+            unknown key, a value of the wrong kind, bad base64).  The
+            whole file is checked here, and the message names the file,
+            the entry and the field; ``field`` is the field's place in
+            the file, such as ``exchanges[3].request.query``.
+        OSError: The file cannot be read.
     """
 
     def __init__(self, path: _PathLike, *, any_order: bool = False) -> None:
