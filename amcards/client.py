@@ -413,10 +413,19 @@ class AMcardsClient:
         through before sending it again.
         """
         filters: dict[str, str] = {}
-        if third_party_contact_id:
-            filters["third_party_contact_id"] = third_party_contact_id
-        if initiator:
-            filters["initiator"] = initiator
+        for name, value in (
+            ("third_party_contact_id", third_party_contact_id),
+            ("initiator", initiator),
+        ):
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise ValidationError(
+                    field=name,
+                    reason=f"expected a string, not {type(value).__name__}",
+                )
+            if value.strip():
+                filters[name] = value.strip()
         if not filters:
             raise ValidationError(
                 field="third_party_contact_id",
@@ -605,7 +614,10 @@ class AMcardsClient:
 
         The phone number follows the same rule as on sends: 10 digits, or
         11 starting with 1, once spaces, dots, dashes and brackets are
-        removed; it is sent as digits only.
+        removed; it is sent as digits only.  Birthday and anniversary
+        parts are checked by
+        :func:`~amcards.core.validators.validate_date_parts` (digits, real
+        months and days) and sent as given.
         """
         address = validators.validate_shipping_address(
             {
@@ -623,6 +635,12 @@ class AMcardsClient:
         phone_digits = (
             validators.validate_phone(phone, "phone") if phone else None
         )
+        birth = validators.validate_date_parts(
+            birth_year, birth_month, birth_day, "birth"
+        )
+        anniversary = validators.validate_date_parts(
+            anniversary_year, anniversary_month, anniversary_day, "anniversary"
+        )
         user = self.user(timeout=timeout)
         request = builders.build_create_contact_request(
             user.id,
@@ -637,12 +655,12 @@ class AMcardsClient:
             email=email,
             organization=address.get("organization"),
             phone=phone_digits,
-            birth_year=birth_year,
-            birth_month=birth_month,
-            birth_day=birth_day,
-            anniversary_year=anniversary_year,
-            anniversary_month=anniversary_month,
-            anniversary_day=anniversary_day,
+            birth_year=birth[0],
+            birth_month=birth[1],
+            birth_day=birth[2],
+            anniversary_year=anniversary[0],
+            anniversary_month=anniversary[1],
+            anniversary_day=anniversary[2],
         )
         self._post(
             "create_contact", request, timeout, parsers.parse_create_contact

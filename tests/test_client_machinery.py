@@ -476,3 +476,45 @@ def test_a_message_that_is_not_text_is_refused() -> None:
         make_client(transport).send_card(1, "me", ADDRESS, message=5)  # type: ignore[arg-type]
     assert caught.value.field == "message"
     assert transport.requests == []
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"birth_year": "86"}, "birth_year"),
+        ({"birth_month": "13"}, "birth_month"),
+        ({"birth_month": "2", "birth_day": "30"}, "birth_day"),
+        ({"anniversary_day": "\u00b2"}, "anniversary_day"),
+        ({"anniversary_year": 1986.0}, "anniversary_year"),
+    ],
+)
+def test_create_contact_checks_date_parts_before_any_request(
+    options: dict[str, Any], field: str
+) -> None:
+    transport = Scripted(token_answer)
+    with pytest.raises(ValidationError) as caught:
+        make_client(transport).create_contact(
+            "Ralph",
+            "Mullins",
+            "2285 Reppert Road",
+            "Southfield",
+            "MI",
+            "48075",
+            **options,
+        )
+    assert caught.value.field == field
+    assert transport.requests == []
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"third_party_contact_id": 5}, {"initiator": ["me"]}],
+)
+def test_find_recent_cards_refuses_values_that_are_not_text(
+    options: dict[str, Any],
+) -> None:
+    transport = Scripted(token_answer)
+    with pytest.raises(ValidationError) as caught:
+        make_client(transport).find_recent_cards(**options)
+    assert caught.value.field == next(iter(options))
+    assert transport.requests == []

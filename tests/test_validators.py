@@ -34,6 +34,7 @@ from amcards.core.validators import (
     normalize_country,
     validate_birth_date,
     validate_date,
+    validate_date_parts,
     validate_extra_data,
     validate_id,
     validate_limit_skip,
@@ -740,6 +741,8 @@ def test_state_is_required_only_where_addresses_use_states(
         ("22\x0085 Reppert Road", "control character"),
         ("2285\rReppert Road", "control character"),
         ("2285\nReppert Road", "line break"),
+        ("2285\tReppert Road", "contains a tab"),
+        ("2285 Reppert \ud800Road", "lone surrogate"),
         ("R" * 201, "201 characters long"),
     ],
 )
@@ -774,3 +777,82 @@ def test_an_address_value_of_the_longest_length_is_accepted() -> None:
         "postal_code": "48075",
     }
     assert validate_shipping_address(address)["first_name"] == "R" * 200
+
+
+# Dates in parts (contacts' birthdays and anniversaries) --------------------
+
+
+def _independent_parts_rule(
+    year: str | None, month: str | None, day: str | None
+) -> bool:
+    """When a contact's date parts are valid, written without the
+    validator: ASCII digits of the right length, and a day that exists."""
+    for text, lengths in ((year, {4}), (month, {1, 2}), (day, {1, 2})):
+        if text is None:
+            continue
+        if len(text) not in lengths or not all(
+            c in "0123456789" for c in text
+        ):
+            return False
+    if year is not None and int(year) == 0:
+        return False
+    if month is not None and not 1 <= int(month) <= 12:
+        return False
+    if day is not None and not 1 <= int(day) <= 31:
+        return False
+    if month is not None and day is not None:
+        try:
+            dt.date(
+                int(year) if year is not None else 2000, int(month), int(day)
+            )
+        except ValueError:
+            return False
+    return True
+
+
+part_text = st.none() | st.text(
+    alphabet=st.sampled_from("0123456789\u00b2\u0661x-"),
+    min_size=1,
+    max_size=5,
+)
+
+
+@given(part_text, part_text, part_text)
+def test_date_parts_are_valid_exactly_when_the_rule_says(
+    year: str | None, month: str | None, day: str | None
+) -> None:
+    expected = _independent_parts_rule(year, month, day)
+    try:
+        checked = validate_date_parts(year, month, day, "birth")
+    except DateFormatError as error:
+        assert not expected
+        assert error.field in ("birth_year", "birth_month", "birth_day")
+    else:
+        assert expected
+        assert checked == (year, month, day)
+
+
+@pytest.mark.parametrize(
+    ("parts", "field", "reason"),
+    [
+        (("86", None, None), "birth_year", "not four digits"),
+        ((None, "13", None), "birth_month", "from 1 to 12"),
+        ((None, "2", "30"), "birth_day", "02-30 is not a real date"),
+        (("2023", "2", "29"), "birth_day", "2023-02-29 is not a real date"),
+        ((True, None, None), "birth_year", "got bool"),
+        ((None, 5.0, None), "birth_month", "got float"),
+    ],
+)
+def test_bad_date_parts_name_the_part(
+    parts: tuple[object, object, object], field: str, reason: str
+) -> None:
+    with pytest.raises(DateFormatError) as caught:
+        validate_date_parts(*parts, "birth")  # type: ignore[arg-type]
+    assert caught.value.field == field
+    assert reason in caught.value.reason
+
+
+def test_date_parts_accept_february_29_without_a_year_and_ints() -> None:
+    assert validate_date_parts(None, "02", "29", "birth") == (None, "02", "29")
+    assert validate_date_parts(1986, 5, 7, "anniversary") == ("1986", "5", "7")
+    assert validate_date_parts(" ", "", None, "birth") == (None, None, None)

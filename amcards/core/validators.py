@@ -51,6 +51,7 @@ __all__ = [
     "normalize_country",
     "validate_birth_date",
     "validate_date",
+    "validate_date_parts",
     "validate_extra_data",
     "validate_id",
     "validate_limit_skip",
@@ -261,6 +262,69 @@ def _check_birth_date(value: object, field: str, *, quote: bool) -> str:
             ),
         )
     return text
+
+
+def validate_date_parts(
+    year: str | int | None,
+    month: str | int | None,
+    day: str | int | None,
+    field: str,
+) -> tuple[str | None, str | None, str | None]:
+    """Check a date given as separate year, month and day, as contacts
+    keep birthdays and anniversaries.
+
+    Each part may be left out (None or blank).  A part given is an int or
+    a string of ASCII digits: the year has four digits, the month is 1 to
+    12, the day 1 to 31, and a day given with its month must exist in
+    that month (of that year when the year is given too, so "02-29"
+    needs a leap year or no year).  Parts come back as strings of their
+    digits, stripped, neither padded nor cut (the int 5 becomes "5"), and
+    None for a part left out.
+
+    Raises:
+        DateFormatError: naming ``{field}_year``, ``{field}_month`` or
+            ``{field}_day``; the reason quotes the value.
+    """
+    checked: list[str | None] = []
+    numbers: list[int | None] = []
+    for part, value, digits, low, high in (
+        ("year", year, 4, 1, 9999),
+        ("month", month, 2, 1, 12),
+        ("day", day, 2, 1, 31),
+    ):
+        name = f"{field}_{part}"
+        if value is None or (isinstance(value, str) and not value.strip()):
+            checked.append(None)
+            numbers.append(None)
+            continue
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise DateFormatError(
+                field=name,
+                reason=f"expected digits, got {_type_name(value)}",
+            )
+        text = value.strip() if isinstance(value, str) else str(value)
+        size_ok = len(text) == digits if part == "year" else len(text) <= 2
+        if not _is_digits(text) or not size_ok:
+            shape = "four digits" if part == "year" else "one or two digits"
+            raise DateFormatError(
+                field=name, reason=f"{value!r} is not {shape}"
+            )
+        if not low <= int(text) <= high:
+            raise DateFormatError(
+                field=name, reason=f"{value!r} is not from {low} to {high}"
+            )
+        checked.append(text)
+        numbers.append(int(text))
+    y, m, d = numbers
+    if m is not None and d is not None:
+        try:
+            dt.date(2000 if y is None else y, m, d)
+        except ValueError:
+            when = f"{m:02d}-{d:02d}" if y is None else f"{y}-{m:02d}-{d:02d}"
+            raise DateFormatError(
+                field=f"{field}_day", reason=f"{when} is not a real date"
+            ) from None
+    return checked[0], checked[1], checked[2]
 
 
 def validate_phone(value: str, field: str) -> str:
@@ -475,10 +539,12 @@ def _text_problem(value: str) -> str | None:
             f"is {len(value)} characters long; at most "
             f"{MAX_ADDRESS_VALUE_LENGTH} are accepted"
         )
-    if any(
-        char != "\t" and unicodedata.category(char) == "Cc" for char in value
-    ):
+    if "\t" in value:
+        return "contains a tab"
+    if any(unicodedata.category(char) == "Cc" for char in value):
         return "contains a line break or another control character"
+    if any(unicodedata.category(char) == "Cs" for char in value):
+        return "contains a lone surrogate, which is not text"
     return None
 
 
@@ -491,8 +557,8 @@ def validate_shipping_address(
     """Return a checked, normalised copy of a shipping address.
 
     Values must be strings (a postal code given as an int is refused, not
-    converted: it may have lost a leading zero), with no line breaks or
-    other control characters (a tab is allowed) and at most
+    converted: it may have lost a leading zero), with no tabs, line breaks
+    or other control characters, and at most
     :data:`MAX_ADDRESS_VALUE_LENGTH` characters.  Surrounding whitespace is
     stripped from every value, optional keys with empty values (or None)
     are left out, and ``country`` becomes an ISO alpha-2 code when it
