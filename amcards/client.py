@@ -523,8 +523,10 @@ class AMcardsClient:
     ) -> Iterator[Card]:
         """Yields every card that matches ``filters``, one page at a time.
 
-        See :func:`amcards.core.paging.walk_pages` for how a listing that
-        changes while it is walked is handled.
+        Cards created meanwhile do not make it yield one twice; see
+        :mod:`amcards.core.paging`.  The same holds for every ``iter_*``
+        method, and so does its limit: items deleted during the walk make
+        it skip others, so collect what you mean to delete first.
         """
         return walk_pages(
             lambda limit, skip: self.cards(
@@ -541,7 +543,12 @@ class AMcardsClient:
         page_size: int = 100,
         timeout: TimeoutArg = None,
     ) -> Iterator[Contact]:
-        """Yields every contact that matches ``filters``, lazily."""
+        """Yields every contact that matches ``filters``, lazily.
+
+        Deleting contacts while walking them makes the walk skip others
+        (see :mod:`amcards.core.paging`): to delete what it finds, use
+        ``list(client.iter_contacts(...))`` first.
+        """
         return walk_pages(
             lambda limit, skip: self.contacts(
                 limit, skip, filters, timeout=timeout

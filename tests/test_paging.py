@@ -170,3 +170,27 @@ def test_iterators_of_every_listing() -> None:
         client.credit_transactions(100)
     )
     assert list(client.iter_cards(page_size=3)) == client.cards(100)
+
+
+def test_deleting_during_a_walk_skips_items_and_collecting_first_does_not():
+    """The documented limit of offset paging, and its remedy."""
+    from amcards import AMcardsClient
+    from amcards.transports import fake
+
+    service = fake.FakeAMcards.demo()
+    client = AMcardsClient(
+        fake.DEMO_ACCESS_TOKEN, transport=fake.FakeTransport(service)
+    )
+    for number in range(8):
+        client.create_contact(
+            f"Person{number}", "Test", "1 Main St", "Reno", "NV", "89501"
+        )
+    total = len(list(client.iter_contacts(page_size=3)))
+    deleted = 0
+    for contact in client.iter_contacts(page_size=3):
+        client.delete_contact(contact.id)
+        deleted += 1
+    assert deleted < total
+    for contact in list(client.iter_contacts(page_size=3)):
+        client.delete_contact(contact.id)
+    assert list(client.iter_contacts(page_size=3)) == []

@@ -10,6 +10,11 @@ drops items whose key is among the last two pages' worth of keys it met.
 Remembering only that many keeps memory flat however long the listing
 is; an item pushed back further than that between two requests would be
 yielded twice.
+
+Items removed while the listing is walked are the one change offsets
+cannot survive: every later item moves forward, past the next offset, and
+is never seen.  To delete what a walk finds, collect it first
+(``list(client.iter_contacts())``), then delete.
 """
 
 from __future__ import annotations
