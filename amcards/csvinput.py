@@ -8,7 +8,9 @@ case, spaces and punctuation, so "First Name", "FirstName" and
 "first_name" all mean ``first_name``; columns that match nothing are
 reported rather than dropped silently.  Then each row is checked and
 turned into a shipping address, and every problem is described in words
-a person can act on, with the row's line number in the file.
+a person can act on, with the row's line number in the file: all of a
+row's problems at once, each naming its field.  A value too long to read
+(over :data:`MAX_CELL_LENGTH` characters) rejects its row alone.
 
 Only the standard library and :mod:`amcards.core.validators` are used, so
 importing this module stays cheap.
@@ -17,9 +19,8 @@ importing this module stays cheap.
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,12 +33,14 @@ __all__ = [
     "FIELD_LABELS",
     "IGNORE",
     "LONG_LINE",
+    "MAX_CELL_LENGTH",
     "ColumnMap",
     "CsvInputError",
     "Recipient",
     "RecipientsFile",
     "Record",
     "Rejected",
+    "Row",
     "check_record",
     "decode_csv_bytes",
     "field_for_header",
@@ -59,6 +62,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
         "Company Name",
         "Organization",
         "Organisation",
+        "Organization Name",
+        "Organisation Name",
         "Account Name",
     ),
     "address_line_1": (
@@ -75,22 +80,36 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
         "Address Line 2",
         "Street Address 2",
     ),
-    "city": ("City", "Town", "Mailing City"),
+    "city": ("City", "Town", "City/Town", "Mailing City"),
     "state": (
         "State",
         "State/Region",
         "State/Province",
+        "Province/State",
+        "State/County",
         "Province",
         "Mailing State",
+        "Mailing State/Province",
     ),
     "postal_code": (
         "Zip",
         "Zip Code",
+        "ZIP/Postal",
+        "Zip/Postal Code",
+        "Postal/Zip Code",
         "Postal Code",
         "Postcode",
+        "Mailing Zip",
+        "Mailing Zip Code",
         "Mailing Postal Code",
+        "Mailing Zip/Postal Code",
     ),
-    "country": ("Country", "Country/Region", "Mailing Country"),
+    "country": (
+        "Country",
+        "Country/Region",
+        "Country or Region",
+        "Mailing Country",
+    ),
     "third_party_contact_id": (
         "Record ID",
         "Id",
@@ -99,7 +118,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
         "Third Party Contact ID",
     ),
     "phone_number": ("Phone", "Phone Number", "Telephone"),
-    "birth_date": ("Birthday", "Birth Date", "Date of Birth"),
+    "birth_date": ("Birthday", "Birthdate", "Date of Birth", "DOB"),
 }
 
 # How each field is named in messages.
@@ -124,6 +143,10 @@ IGNORE = "ignore"
 # Address lines longer than this may not fit on the envelope.
 LONG_LINE = 40
 
+#: A value longer than this many characters is not read, and its row is
+#: rejected (the csv module's own default limit).
+MAX_CELL_LENGTH = 131072
+
 # Every row must say these; the file must have a column for each.
 REQUIRED_FIELDS = (
     "first_name",
@@ -139,6 +162,8 @@ COUNTRIES_WITH_STATES = frozenset({"US", "CA", "AU"})
 _US_ZIP = re.compile(r"\d{5}(-\d{4})?")
 _SHORT_US_ZIP = re.compile(r"(\d{3,4})(-\d{4})?")
 _DATE_SHAPE = re.compile(r"(\d{4}-)?\d{1,2}-\d{1,2}")
+# The control characters (Unicode category Cc) but the tab.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 class CsvInputError(Exception):
@@ -170,15 +195,19 @@ def field_for_header(header: str) -> str | None:
 def decode_csv_bytes(data: bytes, name: str = "the file") -> str:
     """Decode a file's bytes as UTF-8, with or without a byte order mark.
 
+    The bytes are decoded where they lie, without a copy, so a large file
+    is held at most once as bytes and once as text.
+
     Raises:
         CsvInputError: the bytes are not UTF-8; the message gives the line
             of the first bad byte and its place in that line, counted in
             characters as an editor counts them.
     """
-    data = data.removeprefix(b"\xef\xbb\xbf")
+    skip = len(_BOM) if data.startswith(_BOM) else 0
     try:
-        return data.decode("utf-8")
+        return str(memoryview(data)[skip:], "utf-8")
     except UnicodeDecodeError as exc:
+        data = data[skip:]
         line = data.count(b"\n", 0, exc.start) + 1
         line_start = data.rfind(b"\n", 0, exc.start) + 1
         before = data[line_start : exc.start].decode("utf-8", "replace")
@@ -191,69 +220,203 @@ def decode_csv_bytes(data: bytes, name: str = "the file") -> str:
         ) from exc
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def _pick_dialect(text: str) -> type[csv.Dialect]:
     """Excel in some languages separates with ';' or tabs, not commas."""
-    first_line = text.split("\n", 1)[0]
-    if "," not in first_line:
-        if ";" in first_line:
+    end = text.find("\n")
+    if end < 0:
+        end = len(text)
+    if text.find(",", 0, end) < 0:
+        if text.find(";", 0, end) >= 0:
 
             class Semicolons(csv.excel):
                 delimiter = ";"
 
             return Semicolons
-        if "\t" in first_line:
+        if text.find("\t", 0, end) >= 0:
             return csv.excel_tab
     return csv.excel
 
 
-def read_rows(
-    text: str, name: str = "the file"
-) -> list[tuple[int, list[str]]]:
+@dataclass(frozen=True)
+class Row:
+    """One row of a file, as the csv module would read it.
+
+    ``line`` is the line it starts on.  A value longer than the limit
+    (see :func:`read_rows`) is not read: its cell is empty, and
+    ``too_long`` maps its position, counting from 0, to its length.
+    """
+
+    line: int
+    cells: list[str]
+    too_long: Mapping[int, int] = field(default_factory=dict)
+
+
+class _Splitter:
+    """Finds where each row and value of a file starts and ends.
+
+    The rules are the csv module's for its "excel" dialects: a value that
+    starts with a double quote runs to the next quote not doubled (line
+    breaks and separators in between are part of it), and whatever
+    follows that quote, up to the next separator, is added to it; a quote
+    anywhere else is an ordinary character; a row ends at a line break
+    (CR, LF or CRLF) outside quotes.  Matching is done by regular
+    expressions in place, so a value of any length is measured without
+    being copied.
+    """
+
+    def __init__(self, delimiter: str) -> None:
+        d = re.escape(delimiter)
+
+        def value(group: str) -> str:
+            quoted = rf'"[^"]*(?:""[^"]*)*({group}"[^{d}\r\n]*)?'
+            plain = rf'(?:[^"{d}\r\n][^{d}\r\n]*)?'
+            return rf"(?:{quoted}|{plain})"
+
+        self.delimiter = delimiter
+        self.value = re.compile(value("?P<closed>"))
+        one = value("?:")
+        self.row = re.compile(rf"(?P<body>{one}(?:{d}{one})*)(?:\r\n|\r|\n)?")
+
+    def values(
+        self, text: str, start: int, end: int
+    ) -> list[tuple[int, int, bool]]:
+        """Each value of the row text[start:end] (without its line end):
+        where it starts and ends, and whether it opens a quote that is
+        never closed."""
+        found = []
+        position = start
+        while True:
+            match = self.value.match(text, position, end)
+            assert match is not None  # the pattern matches even nothing
+            unclosed = text.startswith('"', position) and not match["closed"]
+            found.append((position, match.end(), unclosed))
+            position = match.end()
+            if position >= end:
+                return found
+            position += len(self.delimiter)
+
+
+def _breaks(text: str, start: int, end: int) -> int:
+    """How many line breaks (CR, LF or CRLF) text[start:end] holds."""
+    return (
+        text.count("\n", start, end)
+        + text.count("\r", start, end)
+        - text.count("\r\n", start, end)
+    )
+
+
+def _value_length(text: str, start: int, end: int) -> int:
+    """How long a value is once its quotes are taken off."""
+    if not text.startswith('"', start):
+        return end - start
+    return end - start - 1 - text.count('"', start, end) // 2
+
+
+def read_rows(text: str, name: str = "the file") -> list[Row]:
     """Split CSV text into rows, each with the line it starts on.
 
     Quoted fields may hold commas, quotes and line breaks; CRLF and LF
-    line ends are both fine.  Rows with nothing in them are skipped.
+    line ends are both fine.  Rows with nothing in them are skipped.  A
+    value longer than :data:`MAX_CELL_LENGTH` characters (or the csv
+    module's own limit, ``csv.field_size_limit()``, when that is lower)
+    is not read: it is left empty and listed in the row's ``too_long``,
+    so that only its row is rejected.  The csv module's limit is never
+    changed.
+
+    Raises:
+        CsvInputError: a quote opened in the last row is never closed, so
+            every line after it would be one value.
     """
-    reader = csv.reader(
-        io.StringIO(text, newline=""), dialect=_pick_dialect(text)
-    )
-    rows: list[tuple[int, list[str]]] = []
-    start = 1
+    dialect = _pick_dialect(text)
+    splitter = _Splitter(str(dialect.delimiter))
+    limit = min(MAX_CELL_LENGTH, csv.field_size_limit())
+    # The line each row starts on, and its values too long to read, in
+    # the order the rows are handed to the csv module.
+    handed: list[tuple[int, dict[int, int]]] = []
+
+    def pieces() -> Iterator[str]:
+        """The text of each row, for the csv module to read."""
+        line, position, size = 1, 0, len(text)
+        while position < size:
+            match = splitter.row.match(text, position)
+            assert match is not None  # the pattern matches even nothing
+            end, after = match.end("body"), match.end()
+            if after == position:  # cannot happen; never loop for ever
+                raise CsvInputError(f"{name}, line {line}: not valid CSV")
+            # Only a long row can hold a long value, and only the last row
+            # can open a quote that is never closed.
+            values: list[tuple[int, int, bool]] = []
+            if end - position > limit or (
+                end == size and text.find('"', position, end) >= 0
+            ):
+                values = splitter.values(text, position, end)
+            if end == size and values and values[-1][2]:
+                _refuse_unclosed_quote(text, line, position, values[-1], name)
+            too_long = {
+                index: length
+                for index, (start, stop, _) in enumerate(values)
+                if (length := _value_length(text, start, stop)) > limit
+            }
+            if too_long:
+                piece = splitter.delimiter.join(
+                    "" if index in too_long else text[start:stop]
+                    for index, (start, stop, _) in enumerate(values)
+                )
+            else:
+                piece = text[position:after]
+            handed.append((line, too_long))
+            yield piece
+            # Only a quoted value can hold a line break.
+            if text.find('"', position, end) >= 0:
+                line += _breaks(text, position, end)
+            if after > end:
+                line += 1
+            position = after
+
+    rows: list[Row] = []
     try:
-        for cells in reader:
-            if any(cell.strip() for cell in cells):
-                rows.append((start, cells))
-            start = reader.line_num + 1
+        for cells in csv.reader(pieces(), dialect=dialect):
+            if len(handed) != 1:  # cannot happen: one piece, one row
+                raise CsvInputError(
+                    f"{name}, line {handed[0][0]}: not valid CSV"
+                )
+            line, too_long = handed.pop()
+            if too_long or any(cell.strip() for cell in cells):
+                rows.append(Row(line, cells, too_long))
     except csv.Error as exc:
+        line = handed[-1][0] if handed else 1
         raise CsvInputError(
-            f"{name}, line {reader.line_num}: not valid CSV ({exc})"
+            f"{name}, line {line}: not valid CSV ({exc})"
         ) from exc
-    if rows and reader.line_num > rows[-1][0]:
-        _refuse_unclosed_quote(text, rows[-1][0], reader.line_num, name)
     return rows
 
 
 def _refuse_unclosed_quote(
-    text: str, first: int, last: int, name: str
+    text: str,
+    line: int,
+    row_start: int,
+    value: tuple[int, int, bool],
+    name: str,
 ) -> None:
     """Refuse a last row that runs to the end of the file because a quote
-    opened on one of its lines is never closed (the csv module reads such
-    a quote to the end, and every row after it would become one value).
+    opened in it is never closed (the csv module reads such a quote to
+    the end, and every row after it would become one value).  A quote
+    left open on the file's last line is read as the csv module reads it.
     """
-    start = 0
-    for _ in range(first - 1):
-        start = text.index("\n", start) + 1
-    opened: int | None = None
-    for position in range(start, len(text)):
-        if text[position] == '"':
-            opened = position if opened is None else None
-    if opened is None:
+    opened, end, _ = value
+    quote_line = line + _breaks(text, row_start, opened)
+    last = line + _breaks(text, row_start, end)
+    if text.endswith(("\n", "\r")):
+        last -= 1
+    if last <= quote_line:
         return
-    line = text.count("\n", 0, opened) + 1
     raise CsvInputError(
-        f'{name}: an unclosed quote (") on line {line} runs to the end of '
-        f"the file, so lines {line + 1} to {last} would be read as part of "
-        "one value; close or remove that quote"
+        f'{name}: an unclosed quote (") on line {quote_line} runs to the '
+        f"end of the file, so lines {quote_line + 1} to {last} would be "
+        "read as part of one value; close or remove that quote"
     )
 
 
@@ -309,7 +472,7 @@ def parse_mapping(items: Iterable[str]) -> dict[str, str]:
         if not sep or not header.strip():
             raise CsvInputError(
                 f'--map {item!r}: expected "CSV header=field", for '
-                'example --map "Zip/Postal=postal_code"'
+                'example --map "Postleitzahl=postal_code"'
             )
         name = known.get(normalize_header(target))
         if name is None:
@@ -437,11 +600,19 @@ def _require_columns(
 
 @dataclass(frozen=True)
 class Record:
-    """One data row: the line it starts on and its values by field."""
+    """One data row: the line it starts on and its values by field.
+
+    ``extra_cells`` counts the values after the last column;
+    ``problems`` holds the reasons found while reading the row (a value
+    too long to read), and ``unread`` the fields whose value was there
+    but could not be read.
+    """
 
     line: int
     values: Mapping[str, str]
     extra_cells: int = 0
+    problems: tuple[str, ...] = ()
+    unread: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -480,26 +651,64 @@ def read_recipients(
         reason = exc.strerror or str(exc)
         raise CsvInputError(f"cannot read {path}: {reason}") from exc
 
-    rows = read_rows(decode_csv_bytes(data, str(path)), str(path))
+    text = decode_csv_bytes(data, str(path))
+    del data  # hold the file once, as text
+    rows = read_rows(text, str(path))
+    del text
     if not rows:
         raise CsvInputError(f"{path} is empty: no header row")
-    (_, headers), body = rows[0], rows[1:]
+    header, body = rows[0], rows[1:]
+    if header.too_long:
+        length = max(header.too_long.values())
+        raise CsvInputError(
+            f"{path}, line {header.line}: the header row has a value "
+            f"{length:,} characters long; the first row must be the header "
+            "row (First Name, Last Name, Street Address, City, Zip...)"
+        )
     if not body:
         raise CsvInputError(f"{path} has a header row but no recipients")
 
-    columns = map_columns(headers, overrides)
-    records = tuple(_record(line, cells, columns) for line, cells in body)
+    columns = map_columns(header.cells, overrides)
+    limit = min(MAX_CELL_LENGTH, csv.field_size_limit())
+    records = tuple(_record(row, columns, limit) for row in body)
     return RecipientsFile(columns, records)
 
 
-def _record(line: int, cells: Sequence[str], columns: ColumnMap) -> Record:
+def _record(row: Row, columns: ColumnMap, limit: int) -> Record:
+    cells = row.cells
     values = {
         name: cells[index].strip()
         for index, name in columns.fields.items()
         if index < len(cells) and cells[index].strip()
     }
     extra = cells[len(columns.headers) :]
-    return Record(line, values, sum(1 for cell in extra if cell.strip()))
+    problems = []
+    unread = set()
+    for index, length in sorted(row.too_long.items()):
+        name = columns.fields.get(index)
+        if name is not None:
+            unread.add(name)
+            what = f"the {FIELD_LABELS[name]} is"
+        elif index < len(columns.headers) and columns.headers[index]:
+            what = (
+                f"the {columns.describe(index)} column (not used) holds a "
+                "value"
+            )
+        elif index < len(columns.headers):
+            what = f"column {index + 1} (no header, not used) holds a value"
+        else:
+            what = "a value after the last column is"
+        problems.append(
+            f"{what} {length:,} characters long, too long to read (at "
+            f"most {limit:,})"
+        )
+    return Record(
+        row.line,
+        values,
+        sum(1 for cell in extra if cell.strip()),
+        tuple(problems),
+        frozenset(unread),
+    )
 
 
 @dataclass(frozen=True)
@@ -514,7 +723,12 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Rejected:
-    """A row that will not be sent, and every reason why."""
+    """A row that will not be sent, and every reason why.
+
+    Each reason names the field it is about.  The row's warnings, which
+    alone would not have stopped it, follow the reasons, each starting
+    with "warning: ", so that the row can be put right in one go.
+    """
 
     line: int
     label: str
@@ -526,19 +740,22 @@ def check_record(
 ) -> Recipient | Rejected:
     """Check one row and build its shipping address.
 
-    A campaign send carries the phone and birthday to the service, so a
-    phone that is not a 10-digit North American number rejects the row;
-    a card send does not carry the phone, so there it is only a warning.
-    A birthday that is not a real date rejects the row either way.
+    Every check is made, so a rejected row lists all its problems, not
+    only the first.  A campaign send carries the phone and birthday to
+    the service, so a phone that is not a 10-digit North American number
+    rejects the row; a card send does not carry the phone, so there it
+    is only a warning.  A birthday that is not a real date rejects the
+    row either way.
     """
     values = record.values
     reasons: list[str] = []
     warnings: list[str] = []
     if record.extra_cells:
         reasons.append(
-            f"has {record.extra_cells} more value(s) than the header has "
-            "columns (an unquoted comma?)"
+            f"the row has {record.extra_cells} more value(s) than the "
+            "header has columns (an unquoted comma?)"
         )
+    reasons.extend(record.problems)
 
     country = _country_code(values.get("country", ""))
     if values.get("country") and to_alpha_2(values["country"]) is None:
@@ -546,8 +763,9 @@ def check_record(
             f"country {values['country']!r} is not a country name or code "
             "this tool knows; it is sent as typed (check the spelling)"
         )
-    reasons.extend(_missing(values, country))
+    reasons.extend(_missing(values, country, record.unread))
     reasons.extend(_postal_code_problems(values.get("postal_code"), country))
+    reasons.extend(_text_problems(values))
     warnings.extend(_long_lines(values))
 
     birthday, problem = _birth_date(values.get("birth_date"))
@@ -557,9 +775,10 @@ def check_record(
     if problem and campaign:
         reasons.append(problem)
     elif problem:
-        warnings.append(problem + "; a card send does not use the phone")
+        warnings.append(problem + " (a card send does not use the phone)")
 
     if reasons:
+        reasons.extend(f"warning: {warning}" for warning in warnings)
         return Rejected(record.line, record.label, tuple(reasons))
 
     address = _address(values, campaign, phone, birthday)
@@ -579,13 +798,15 @@ def _country_code(value: str) -> str:
     return validators.normalize_country(value).upper()
 
 
-def _missing(values: Mapping[str, str], country: str) -> list[str]:
+def _missing(
+    values: Mapping[str, str], country: str, unread: frozenset[str]
+) -> list[str]:
     wanted = list(REQUIRED_FIELDS)
     if country in COUNTRIES_WITH_STATES:
         wanted.insert(wanted.index("postal_code"), "state")
     problems = []
     for name in wanted:
-        if not values.get(name):
+        if not values.get(name) and name not in unread:
             problem = f"the {FIELD_LABELS[name]} is missing"
             if name == "state":
                 problem += f" (a {country} address needs one)"
@@ -611,14 +832,49 @@ def _postal_code_problems(code: str | None, country: str) -> list[str]:
     ]
 
 
+# The fields that go into the address on every send.
+_ADDRESS_FIELDS = (
+    "first_name",
+    "last_name",
+    "organization",
+    "address_line_1",
+    "address_line_2",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "third_party_contact_id",
+)
+
+
+def _text_problems(values: Mapping[str, str]) -> list[str]:
+    """Values the service would refuse to print: too long, or holding a
+    line break or another control character (a tab is fine)."""
+    problems = []
+    for name in _ADDRESS_FIELDS:
+        value = values.get(name, "")
+        label = FIELD_LABELS[name]
+        if len(value) > validators.MAX_ADDRESS_VALUE_LENGTH:
+            problems.append(
+                f"the {label} is {len(value)} characters long (at most "
+                f"{validators.MAX_ADDRESS_VALUE_LENGTH} are accepted)"
+            )
+        if _CONTROL.search(value):
+            problems.append(
+                f"the {label} contains a line break or another control "
+                "character"
+            )
+    return problems
+
+
 def _long_lines(values: Mapping[str, str]) -> list[str]:
     warnings = []
     for name in ("address_line_1", "address_line_2"):
         value = values.get(name, "")
-        if len(value) > LONG_LINE:
+        if LONG_LINE < len(value) <= validators.MAX_ADDRESS_VALUE_LENGTH:
             warnings.append(
                 f"the {FIELD_LABELS[name]} is {len(value)} characters "
-                f"long (over {LONG_LINE}); it may be shortened or wrapped "
+                f"long (over {LONG_LINE}) and may be shortened or wrapped "
                 "on the envelope"
             )
     return warnings
@@ -655,19 +911,7 @@ def _address(
     phone: str | None,
     birthday: str | None,
 ) -> dict[str, str]:
-    keys = [
-        "first_name",
-        "last_name",
-        "organization",
-        "address_line_1",
-        "address_line_2",
-        "city",
-        "state",
-        "postal_code",
-        "country",
-        "third_party_contact_id",
-    ]
-    address = {key: values[key] for key in keys if values.get(key)}
+    address = {key: values[key] for key in _ADDRESS_FIELDS if values.get(key)}
     if campaign and phone:
         address["phone_number"] = phone
     if campaign and birthday:
@@ -681,5 +925,7 @@ def _describe(exc: ValidationError) -> str:
     where = exc.field or ""
     for name, label in FIELD_LABELS.items():
         if f"'{name}'" in where or where.endswith(name):
+            if reason.startswith(("is ", "contains ", "must ")):
+                return f"the {label} {reason}"
             return f"the {label}: {reason}"
     return reason
