@@ -1514,7 +1514,11 @@ TOKENS = b'"access_token":"SECRET-ACCESS","refresh_token":"SECRET-REFRESH"'
         (200, b"{" + TOKENS + b"}", ()),
         (200, b"{" + TOKENS + b',"expires_in":"soon"}', ()),
         (200, b"{" + TOKENS + b',"expires_in":3.5}', ()),
-        (200, b"{" + TOKENS.replace(b"-ACCESS", b"-ACCESS\\r\\nX: y") + b"}", ()),
+        (
+            200,
+            b"{" + TOKENS.replace(b"-ACCESS", b"-ACCESS\\r\\nX: y") + b"}",
+            (),
+        ),
         (200, b"{" + TOKENS.replace(b",", b" ") + b"}", ()),
         (
             200,
