@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from amcards import AMcardsClient
 from amcards.core.http import Request, Response, Timeout
@@ -221,3 +224,115 @@ def test_personal_values_in_text_and_headers_are_masked(tmp_path):
     for value in ("Zelda", "Quist", "zq@", "zq%40"):
         assert value not in text
     assert "city=Oslo" in text
+
+
+def test_stored_requests_are_cleaned_again_before_matching(tmp_path):
+    """An entry left unmasked (older recorder, hand edit) still matches."""
+    path = tmp_path / "c.json"
+    with recorded_client(path) as client:
+        client.cards(limit=2, filters=MULLINS_FILTER)
+    cassette = json.loads(path.read_text(encoding="utf-8"))
+    request = cassette["exchanges"][0]["request"]
+    request["query"] = [
+        [name, "Mullins" if value == MASKED else value]
+        for name, value in request["query"]
+    ]
+    path.write_text(json.dumps(cassette), encoding="utf-8")
+    replay = replaying_client(path)
+    assert len(replay.cards(limit=2, filters=MULLINS_FILTER)) == 2
+
+
+def test_a_stored_text_body_is_cleaned_again_before_matching(tmp_path):
+    """A body stored as text that now reads as masked JSON still matches."""
+    body = json.dumps({"organization": "Acme", "n": 1}).encode()
+    request = Request(
+        "POST", "/x/", headers=[("Content-Type", "text/plain")], body=body
+    )
+    path = tmp_path / "c.json"
+    with RecordingTransport(
+        _AnswerWith(Response(204)), path, mask_personal=True
+    ) as recorder:
+        recorder.send(request)
+    cassette = json.loads(path.read_text(encoding="utf-8"))
+    stored = cassette["exchanges"][0]["request"]
+    assert stored["body"] == {"json": {"organization": MASKED, "n": 1}}
+    stored["body"] = {"text": body.decode()}
+    path.write_text(json.dumps(cassette), encoding="utf-8")
+    assert ReplayTransport(path).send(request).status == 204
+
+
+KEYS = st.sampled_from(
+    [
+        "id",
+        "city",
+        "first_name",
+        "ship_to_last_name__iexact",
+        "notes",
+        "send_date",
+        "campaign_pk",
+        "access_token",
+        "code",
+        "next",
+    ]
+)
+TEXTS = st.sampled_from(
+    [
+        "",
+        "Ada",
+        "ada@example.com",
+        "write to ada@example.com",
+        "/.api/v1/card/?last_name=Ada&limit=2",
+        "x=first_name=Ada",
+        "access_token=t0k&code=c0de",
+        "{'first_name': 'Ada'}",
+        '"notes": "a \\"quoted\\" note"',
+        "a=b=c&&d",
+    ]
+)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | TEXTS,
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(KEYS, children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=200,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    value=JSON_VALUES,
+    query=st.lists(st.tuples(KEYS, TEXTS), max_size=3),
+    content_type=st.sampled_from(
+        [
+            None,
+            "application/json",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+        ]
+    ),
+    path=st.sampled_from(["/x/", "/oauth2/token/", "/x/?last_name=Ada"]),
+)
+def test_a_masked_recording_always_replays_its_own_requests(
+    tmp_path, value, query, content_type, path
+):
+    """Whatever a request holds, cleaning it twice matches cleaning once."""
+    headers = [("Content-Type", content_type)] if content_type else []
+    body = json.dumps(value).encode()
+    request = Request("POST", path, query=query, headers=headers, body=body)
+    cassette = tmp_path / "c.json"
+    with RecordingTransport(
+        _AnswerWith(Response(204)), cassette, mask_personal=True
+    ) as recorder:
+        recorder.send(request)
+    assert ReplayTransport(cassette).send(request).status == 204
+    form = urlencode(query).encode()
+    request = Request("POST", path, headers=headers, body=form)
+    with RecordingTransport(
+        _AnswerWith(Response(204)), cassette, mask_personal=True
+    ) as recorder:
+        recorder.send(request)
+    assert ReplayTransport(cassette).send(request).status == 204

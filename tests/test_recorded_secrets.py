@@ -314,3 +314,32 @@ def test_the_access_token_of_a_client_never_reaches_the_file(tmp_path):
     with AMcardsClient(DEMO_ACCESS_TOKEN, transport=recorder) as client:
         client.user()
     assert DEMO_ACCESS_TOKEN not in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["a=" * 100_000, "x" * 200_000 + "@", '"a": "' * 50_000, "?x=" * 50_000],
+)
+def test_long_bodies_full_of_parameters_are_recorded(tmp_path, body):
+    """Text that looks like many parameters is cleaned in one pass."""
+    answer = Response(200, [("Content-Type", "text/plain")], body.encode())
+    path = tmp_path / "c.json"
+    with RecordingTransport(
+        AnsweringTransport(answer), path, mask_personal=True
+    ) as recorder:
+        recorder.send(Request("GET", "/"))
+    assert ReplayTransport(path).send(Request("GET", "/")).body == answer.body
+
+
+def test_a_code_in_a_url_inside_a_parameter_is_redacted(tmp_path):
+    """A redirect address carrying a code loses the code."""
+    request = Request(
+        "GET",
+        "/cb/",
+        query=[("next", f"https://example.invalid/?code={SECRET}&x=1")],
+    )
+    _, path = record(tmp_path, AnsweringTransport(Response(204)), request)
+    stored = json.loads(path.read_text())["exchanges"][0]["request"]
+    assert stored["query"] == [
+        ["next", f"https://example.invalid/?code={REDACTED}&x=1"]
+    ]

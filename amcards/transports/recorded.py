@@ -55,7 +55,7 @@ import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, quote_plus, unquote_plus, urlencode
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 from amcards.core.errors import ReplayMismatchError, ValidationError
 from amcards.core.http import Headers, Request, Response, Timeout
@@ -115,11 +115,11 @@ PERSONAL_FIELDS = frozenset(
     prefix + name for prefix in _PERSONAL_PREFIXES for name in _PERSONAL_NAMES
 )
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL_IN_TEXT = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 # ``name=value`` as in a query, a form or a URL, anywhere in a text.
 _PARAMETER = re.compile(
-    r"(?<![\w.%-])(?P<name>[\w.%-]+)=(?P<value>[^&#;\s\"'<>]*)"
+    r"(?<![\w.%-])(?P<name>[\w.%-]+)=(?P<value>[^&#;?\s\"'<>]*)"
 )
 # ``"name": "value"`` (or with single quotes), as JSON or Python writes it.
 _QUOTED_FIELD = re.compile(
@@ -185,20 +185,30 @@ class _Cleaner:
 
     def _parameter(self, match: re.Match[str]) -> str:
         name, value = unquote_plus(match["name"]), unquote_plus(match["value"])
-        cleaned = self.field(name, value, _PARAMETER_SECRETS)
-        if cleaned == value:
-            return match[0]
-        return f"{match['name']}={quote_plus(str(cleaned), safe='<>')}"
+        marker = self._marker(name, value)
+        return match[0] if marker is None else f"{match['name']}={marker}"
 
     def _quoted_field(self, match: re.Match[str]) -> str:
-        cleaned = self.field(match["name"], match["value"])
-        if cleaned == match["value"]:
+        marker = self._marker(match["name"], match["value"])
+        if marker is None:
             return match[0]
         quote, opening = match["quote"], match["open"]
         return (
             f"{quote}{match['name']}{quote}{match['colon']}"
-            f"{opening}{cleaned}{opening}"
+            f"{opening}{marker}{opening}"
         )
+
+    def _marker(self, name: str, value: str) -> str | None:
+        """What replaces ``value`` of a field found in text, or None."""
+        if not value or value in (REDACTED, MASKED):
+            return None
+        if name.lower() in _PARAMETER_SECRETS:
+            return REDACTED
+        if self.mask_personal and (
+            _is_personal(name) or _EMAIL.fullmatch(value.strip())
+        ):
+            return MASKED
+        return None
 
     def pairs(self, pairs: Headers) -> list[list[str]]:
         """Query or form fields, cleaned, as a list of ``[name, value]``."""
@@ -219,14 +229,18 @@ class _Cleaner:
             kept.append([name, self.text(value)])
         return kept
 
+    def for_path(self, path: str) -> _Cleaner:
+        """The cleaner for bodies sent to or from ``path``."""
+        if _is_token_path(path):
+            return _Cleaner(self.mask_personal, _PARAMETER_SECRETS)
+        return self
+
     def body(self, body: bytes, content_type: str | None, path: str) -> _Json:
         """The stored form of ``body`` (see the module's docstring)."""
         if not body:
             return None
         if _is_token_path(path):
-            return _Cleaner(self.mask_personal, _PARAMETER_SECRETS).secret(
-                body
-            )
+            return self.for_path(path).secret(body)
         kind = (content_type or "").split(";")[0].strip().lower()
         labelled_json = (
             kind == "application/json" or kind.endswith("+json") or not kind
@@ -273,6 +287,28 @@ class _Cleaner:
             ),
         }
 
+    def stored_request(self, stored: dict[str, _Json]) -> dict[str, _Json]:
+        """A request from a cassette, cleaned again as it would be now.
+
+        Cleaning what is already clean changes nothing, so this only
+        matters for entries written by an older recorder or by hand.
+        """
+        path, body = stored["path"], stored["body"]
+        if body is not None and "json" in body:
+            body = {"json": self.for_path(path).value(body["json"])}
+        elif body is not None and "form" in body:
+            body = {"form": self.pairs(_as_pairs(body["form"]))}
+        else:
+            content_type = _find(stored["headers"], "content-type")
+            body = self.body(_body_bytes(body), content_type, path)
+        return {
+            "method": stored["method"],
+            "path": self.path(path),
+            "query": self.pairs(_as_pairs(stored["query"])),
+            "headers": stored["headers"],
+            "body": body,
+        }
+
     def response(self, response: Response, path: str) -> dict[str, _Json]:
         return {
             "status": response.status,
@@ -308,6 +344,18 @@ def _parse_form(body: bytes) -> Headers | None:
     except ValueError:
         return None
     return tuple(fields)
+
+
+def _as_pairs(pairs: list[list[str]]) -> Headers:
+    return tuple((name, value) for name, value in pairs)
+
+
+def _find(pairs: list[list[str]], name: str) -> str | None:
+    """The value of the first pair called ``name`` (any case), or None."""
+    for key, value in pairs:
+        if key.lower() == name:
+            return value
+    return None
 
 
 def _is_token_path(path: str) -> bool:
@@ -729,7 +777,8 @@ class ReplayTransport:
             of only the next one.
 
     Each entry answers once.  The cassette's own ``mask_personal`` setting
-    is applied to incoming requests before they are compared.
+    is applied to incoming requests, and again to the cassette's own, before
+    they are compared.
 
     Raises:
         ValidationError: The file is empty, not JSON, not a cassette of
@@ -746,6 +795,10 @@ class ReplayTransport:
         exchanges, masked = _load_cassette(self._path)
         self._exchanges = exchanges
         self._cleaner = _Cleaner(masked)
+        self._keys = [
+            _match_key(self._cleaner.stored_request(exchange["request"]))
+            for exchange in exchanges
+        ]
         self._any_order = any_order
         self._unused = list(range(len(exchanges)))
         self._lock = threading.Lock()
@@ -768,8 +821,7 @@ class ReplayTransport:
         with self._lock:
             candidates = self._unused if self._any_order else self._unused[:1]
             for index in candidates:
-                stored = self._exchanges[index]["request"]
-                if _match_key(stored) == asked:
+                if self._keys[index] == asked:
                     self._unused.remove(index)
                     return _response_from(self._exchanges[index]["response"])
             upcoming = self._unused[0] if self._unused else None
@@ -805,7 +857,7 @@ class ReplayTransport:
         if upcoming is None:
             lines.append("  the cassette has no unused entries left")
         else:
-            held = _match_key(self._exchanges[upcoming]["request"])
+            held = self._keys[upcoming]
             total = len(self._exchanges)
             lines.append(
                 f"  next (entry {upcoming + 1} of {total}): {_describe(held)}"
