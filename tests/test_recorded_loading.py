@@ -236,3 +236,19 @@ def test_a_missing_file_is_still_file_not_found(tmp_path):
     """No file at all is the operating system's error, as for open()."""
     with pytest.raises(FileNotFoundError):
         ReplayTransport(tmp_path / "absent.json")
+
+
+def test_any_method_the_recorder_writes_loads_again(tmp_path):
+    """Methods with digits or hyphens are HTTP methods too."""
+    path = tmp_path / "c.json"
+    request = Request("m-search", "/")
+    with RecordingTransport(FakeTransport(), path) as recorder:
+        recorder.send(request)
+    assert ReplayTransport(path).send(request).status == 404
+
+
+def test_a_byte_order_mark_is_allowed(cassette):
+    """An editor's UTF-8 byte order mark does not break a cassette."""
+    _, path = cassette
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert ReplayTransport(path).remaining == 3

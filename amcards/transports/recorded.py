@@ -469,7 +469,7 @@ class _Broken(Exception):
 
 def _read_json(path: Path, raw: bytes) -> _Json:
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         reason = f"the file is not UTF-8 text (at byte {exc.start})"
         raise _Broken(None, reason).error(path, None) from exc
@@ -552,7 +552,8 @@ def _check_keys(
 _REQUEST_KEYS = ("method", "path", "query", "headers", "body")
 _RESPONSE_KEYS = ("status", "headers", "body")
 _BODY_FORMS = ("json", "form", "text", "base64")
-_METHOD = re.compile(r"[A-Z]+")
+# An HTTP method is a token; the recorder writes it in capitals.
+_METHOD = re.compile(r"[A-Z0-9!#$%&'*+.^_`|~-]+")
 
 
 def _check_exchange(exchange: _Json, where: str) -> None:
