@@ -6,7 +6,11 @@ import json
 
 import pytest
 
-from amcards.core.errors import AMcardsException, ValidationError
+from amcards.core.errors import (
+    AMcardsException,
+    CassetteError,
+    ValidationError,
+)
 from amcards.core.http import Request
 from amcards.transports.fake import FakeTransport
 from amcards.transports.recorded import RecordingTransport, ReplayTransport
@@ -36,10 +40,12 @@ def broken(path, text):
     """Write ``text`` as a cassette and load it; the error raised."""
     target = path.with_name("broken.json")
     target.write_text(text, encoding="utf-8")
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(CassetteError) as caught:
         ReplayTransport(target)
     assert isinstance(caught.value, AMcardsException)
+    assert isinstance(caught.value, ValidationError)
     assert "broken.json" in str(caught.value)
+    assert caught.value.path == str(target)
     return caught.value
 
 
@@ -210,6 +216,7 @@ def test_a_broken_entry_is_named_when_the_cassette_loads(
     assert error.field == field
     assert reason in error.reason
     assert "entry 2 of 3" in str(error)
+    assert error.entry == 2
     assert field in str(error)
 
 
@@ -220,6 +227,7 @@ def test_an_entry_that_is_not_an_object_is_named(cassette):
     error = broken(path, json.dumps(data))
     assert error.field == "exchanges[2]"
     assert "entry 3 of 3" in str(error)
+    assert error.entry == 3
 
 
 def test_the_error_is_a_value_error_too(cassette):

@@ -20,6 +20,7 @@ __all__ = [
     "CampaignSendError",
     "CardSendError",
     "CardsSendError",
+    "CassetteError",
     "ConnectError",
     "ConnectTimeoutError",
     "ConnectionLostError",
@@ -325,6 +326,27 @@ class ValidationError(AMcardsException, ValueError):
         super().__init__(*args, **kw)
         self.field = field
         self.reason = reason
+
+
+class CassetteError(ValidationError):
+    """A cassette file cannot be replayed: it is not a cassette this
+    package reads, or one of its entries is broken.
+
+    ``path`` names the file and ``entry`` the broken exchange, counting
+    from 1 (None when the file as a whole is wrong); ``field`` and
+    ``reason`` say what is wrong with it.
+    """
+
+    def __init__(
+        self,
+        *args: object,
+        path: str | None = None,
+        entry: int | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.path = path
+        self.entry = entry
 
 
 class ShippingAddressError(ValidationError):

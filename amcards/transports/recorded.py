@@ -57,7 +57,10 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode
 
-from amcards.core.errors import ReplayMismatchError, ValidationError
+from amcards.core.errors import (
+    CassetteError,
+    ReplayMismatchError,
+)
 from amcards.core.http import Headers, Request, Response, Timeout
 from amcards.transports.base import Transport
 
@@ -434,7 +437,7 @@ def _load_cassette(path: Path) -> tuple[list[dict[str, _Json]], bool]:
     """The entries and the masking of the cassette at ``path``, checked.
 
     Raises:
-        ValidationError: The file is not a cassette this package reads,
+        CassetteError: The file is not a cassette this package reads,
             or an entry of it is broken; the message names the file, the
             entry and the field.
     """
@@ -442,13 +445,12 @@ def _load_cassette(path: Path) -> tuple[list[dict[str, _Json]], bool]:
     try:
         exchanges, masked = _check_cassette(cassette)
     except _Broken as broken:
-        raise broken.error(path, None) from None
+        raise broken.error(path) from None
     for index, exchange in enumerate(exchanges):
         try:
             _check_exchange(exchange, f"exchanges[{index}]")
         except _Broken as broken:
-            where = f"entry {index + 1} of {len(exchanges)}"
-            raise broken.error(path, where) from None
+            raise broken.error(path, index + 1, len(exchanges)) from None
     return exchanges, masked
 
 
@@ -460,11 +462,20 @@ class _Broken(Exception):
         self.field = field
         self.reason = reason
 
-    def error(self, path: Path, entry: str | None) -> ValidationError:
+    def error(
+        self, path: Path, entry: int | None = None, entries: int = 0
+    ) -> CassetteError:
         """The error to raise, naming the file and the entry."""
-        parts = [str(path), entry, self.field, self.reason]
+        where = None if entry is None else f"entry {entry} of {entries}"
+        parts = [str(path), where, self.field, self.reason]
         message = ": ".join(part for part in parts if part)
-        return ValidationError(message, field=self.field, reason=self.reason)
+        return CassetteError(
+            message,
+            field=self.field,
+            reason=self.reason,
+            path=str(path),
+            entry=entry,
+        )
 
 
 def _read_json(path: Path, raw: bytes) -> _Json:
@@ -472,9 +483,9 @@ def _read_json(path: Path, raw: bytes) -> _Json:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         reason = f"the file is not UTF-8 text (at byte {exc.start})"
-        raise _Broken(None, reason).error(path, None) from exc
+        raise _Broken(None, reason).error(path) from exc
     if not text.strip():
-        raise _Broken(None, "the file is empty").error(path, None)
+        raise _Broken(None, "the file is empty").error(path)
     try:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
@@ -482,10 +493,10 @@ def _read_json(path: Path, raw: bytes) -> _Json:
             f"the file is not JSON: {exc.msg} at line {exc.lineno}, "
             f"column {exc.colno}"
         )
-        raise _Broken(None, reason).error(path, None) from exc
+        raise _Broken(None, reason).error(path) from exc
     except ValueError as exc:
         reason = f"the file is not JSON: {exc}"
-        raise _Broken(None, reason).error(path, None) from exc
+        raise _Broken(None, reason).error(path) from exc
 
 
 def _check_cassette(cassette: _Json) -> tuple[list[_Json], bool]:
@@ -782,7 +793,7 @@ class ReplayTransport:
     they are compared.
 
     Raises:
-        ValidationError: The file is empty, not JSON, not a cassette of
+        CassetteError: The file is empty, not JSON, not a cassette of
             this version, or one of its entries is broken (a missing or
             unknown key, a value of the wrong kind, bad base64).  The
             whole file is checked here, and the message names the file,
