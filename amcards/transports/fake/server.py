@@ -40,6 +40,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import re
 import signal
 import socket
 import sys
@@ -52,6 +53,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from amcards.core.http import Request, Response
+from amcards.transports.fake import wire
 from amcards.transports.fake.demo import (
     DEMO_ACCESS_TOKEN,
     DEMO_CLIENT_ID,
@@ -76,6 +78,10 @@ CONTROL_PREFIX = "/__fake__/"
 _DROPS = ("drop_before", "drop_after")
 
 SETTINGS = ("hold_mailings", "token_lifetime")
+
+# A chunk size: hexadecimal digits only (int(..., 16) also takes "0x",
+# "+" and "_"); 15 of them are more than any body this server reads.
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")
 
 DEFAULT_PROG = "python -m amcards.transports.fake"
 
@@ -293,20 +299,18 @@ class _Handler(BaseHTTPRequestHandler):
         length = self.headers.get("Content-Length")
         if length is None:
             return b""
-        if not length.isdigit():
+        size = wire.whole_number(length.strip())
+        if size is None:
             message = "Content-Length: expected a number of bytes"
             self._write(_json(400, {"message": message}), close=True)
             return None
-        return self.rfile.read(int(length))
+        return self.rfile.read(size)
 
     def _read_chunks(self) -> bytes | None:
         data = bytearray()
         while True:
             line = self.rfile.readline().split(b";")[0].strip()
-            try:
-                size = int(line, 16)
-            except ValueError:
-                size = -1
+            size = int(line, 16) if _HEX.fullmatch(line) else -1
             if size < 0:
                 message = "Transfer-Encoding: chunked: bad chunk size"
                 self._write(_json(400, {"message": message}), close=True)
@@ -376,12 +380,13 @@ class _Handler(BaseHTTPRequestHandler):
             if kind not in KINDS:
                 return _json(404, {"message": f"no kind {kind!r}"})
             owner = dict(request.query).get("owner")
-            if owner and not (owner.isascii() and owner.isdigit()):
+            owner_id = wire.whole_number(owner) if owner else None
+            if owner and owner_id is None:
                 raise ValueError(
                     f"'owner' must be a user id (a whole number), "
                     f"got {owner!r}"
                 )
-            objects = service.objects(kind, int(owner) if owner else None)
+            objects = service.objects(kind, owner_id)
             return _json(200, {"objects": objects})
         return _json(404, {"message": f"no control route {request.path}"})
 
@@ -552,11 +557,8 @@ def _host(text: str) -> str:
 
 def _port(text: str) -> int:
     """A TCP port number for argparse: 0 to 65535."""
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
+    port = wire.whole_number(text)
+    if port is None or port > 65535:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a port number (0 to 65535; 0 picks a free one)"
         )

@@ -222,7 +222,10 @@ SEND_CAMPAIGN = "/campaigns/open-campaign-form/"
 SEND_CAMPAIGN_MULTI = "/campaigns/open-campaign-multi-form/"
 TOKEN = "/oauth2/token/"
 
-_RESOURCE = re.compile(r"/\.api/v1/([a-z]+)/(?:(\d+)/)?")
+_RESOURCE = re.compile(r"/\.api/v1/([a-z]+)/(?:([0-9]+)/)?")
+_OWNER = re.compile(r"/\.api/v1/user/([0-9]+)/")
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+_DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
 _LOOKUPS = (
     "exact",
     "iexact",
@@ -1008,9 +1011,12 @@ class FakeAMcards:
             return self._create_contact(user, request)
         if object_id is None:
             return self._list(user, kind, request)
-        record = self._owned(user, kind, int(object_id))
+        number = wire.whole_number(object_id)
+        if number is None:
+            raise Refusal(404, f"No {kind} with that id.")
+        record = self._owned(user, kind, number)
         if method == "DELETE":
-            del self._state.tables[kind][int(object_id)]
+            del self._state.tables[kind][number]
             return Response(204)
         return wire.json_response(200, copy.deepcopy(record.wire))
 
@@ -1089,10 +1095,11 @@ class FakeAMcards:
         }
         wire.reject_unknown(body, allowed)
         owner = body.get("owner")
-        match = re.fullmatch(r"/\.api/v1/user/(\d+)/", str(owner or ""))
-        if match is None:
+        match = _OWNER.fullmatch(str(owner or ""))
+        owner_id = None if match is None else wire.whole_number(match[1])
+        if owner_id is None:
             raise bad_request('owner must be "/.api/v1/user/<id>/".')
-        if int(match.group(1)) != _user_id(user):
+        if owner_id != _user_id(user):
             raise Refusal(403, "Contacts can only be created for yourself.")
         values = {key: wire.text(body.get(key), key) or "" for key in allowed}
         missing = wire.missing_address_keys(values)
@@ -1456,8 +1463,8 @@ class FakeAMcards:
         if offset_type != "before":
             raise bad_request('offset_type must be "before".')
         date_offset = body.get("date_offset", "0")
-        if not isinstance(date_offset, str) or not date_offset.isdigit():
-            raise bad_request("date_offset must be a string of digits.")
+        if not isinstance(date_offset, str) or not wire.is_digits(date_offset):
+            raise bad_request("date_offset must be a string of digits 0-9.")
         send_type = body.get("send_type")
         if send_type == "immediate":
             if body.get("send_date") is not None:
@@ -1966,16 +1973,18 @@ def _check_date_parts(values: Mapping[str, str], prefix: str) -> None:
         value = values[name]
         if not value:
             continue
-        if not value.isdigit() or not low <= int(value) <= high:
+        number = wire.whole_number(value)
+        if number is None or not low <= number <= high:
             raise bad_request(f"{name} must be a number from {low} to {high}.")
 
 
 def _count_param(value: str | None, name: str) -> int | None:
     if value is None:
         return None
-    if not value.isdigit():
+    number = wire.whole_number(value)
+    if number is None:
         raise bad_request(f"{name} must be a whole number, got {value!r}.")
-    return int(value)
+    return number
 
 
 def _page_uri(
@@ -2022,8 +2031,12 @@ def _coerce(raw: str, like: Any, name: str) -> Any:
                 raise ValueError(raw)
             return raw.lower() in ("true", "1")
         if isinstance(like, int):
+            if not _INTEGER.fullmatch(raw):
+                raise ValueError(raw)
             return int(raw)
         if isinstance(like, float):
+            if not _DECIMAL.fullmatch(raw):
+                raise ValueError(raw)
             return float(raw)
     except ValueError:
         raise bad_request(

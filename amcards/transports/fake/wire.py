@@ -54,8 +54,15 @@ _COUNTRY_ALIASES = {
     "UNITED STATES OF AMERICA": "US",
 }
 
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_MONTH_DAY = re.compile(r"\d{2}-\d{2}")
+# Digits are 0-9 only: str.isdigit() and int() also take "²", Arabic-Indic
+# digits or "1_0", which no client means as a number.
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH_DAY = re.compile(r"[0-9]{2}-[0-9]{2}")
+_DIGITS = re.compile(r"[0-9]+")
+
+#: The most digits a number read from text may have: more than any id,
+#: count or amount the fake holds, and far from int()'s own limit.
+MAX_DIGITS = 18
 
 
 class Refusal(Exception):
@@ -175,6 +182,19 @@ def text(value: Any, field: str) -> str | None:
     return str(value).strip()
 
 
+def whole_number(text: str) -> int | None:
+    """``text`` as a number when it is ASCII digits 0-9 and nothing else
+    (at most :data:`MAX_DIGITS` of them); None otherwise."""
+    if len(text) > MAX_DIGITS or not _DIGITS.fullmatch(text):
+        return None
+    return int(text)
+
+
+def is_digits(text: str) -> bool:
+    """Whether ``text`` is one or more ASCII digits 0-9 and nothing else."""
+    return _DIGITS.fullmatch(text) is not None
+
+
 def read_id(data: Mapping[str, Any], field: str) -> int:
     """A required id given as a number or a string of digits."""
     value = data.get(field)
@@ -183,8 +203,10 @@ def read_id(data: Mapping[str, Any], field: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         if value > 0:
             return value
-    elif isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    elif isinstance(value, str):
+        number = whole_number(value.strip())
+        if number is not None and number > 0:
+            return number
     raise bad_request(f"{field} must be a positive whole number.")
 
 
@@ -225,8 +247,8 @@ def read_month_day(value: Any, field: str) -> tuple[int, int]:
 
 def check_phone(value: str, field: str) -> str:
     """Digits only: 10 of them, or 11 starting with 1."""
-    if not value.isdigit():
-        raise bad_request(f"{field} must contain digits only.")
+    if not is_digits(value):
+        raise bad_request(f"{field} must contain digits 0-9 only.")
     if len(value) == 10 or (len(value) == 11 and value.startswith("1")):
         return value
     raise bad_request(f"{field} must have 10 digits (or 11 starting with 1).")

@@ -1,0 +1,179 @@
+"""Odd input the fake service must refuse in plain words, never crash on.
+
+Each case once gave a 500 (or was quietly misread); the fake answers a
+400 naming the field instead, as it refuses everything else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+from amcards.core.http import Request, Response
+from amcards.transports.fake import (
+    DEMO_ACCESS_TOKEN,
+    DEMO_CAMPAIGN_ID,
+    DEMO_TEMPLATE_ID,
+    DEMO_USER_ID,
+    FakeAMcards,
+)
+
+NOW = dt.datetime(2024, 5, 10, 9, 30, 0)
+API = "/.api/v1/"
+AUTH = [("Authorization", f"Bearer {DEMO_ACCESS_TOKEN}")]
+JSON = [*AUTH, ("Content-Type", "application/json")]
+
+RALPH = {
+    "first_name": "Ralph",
+    "last_name": "Mullins",
+    "address_line_1": "2285 Reppert Road",
+    "city": "Southfield",
+    "state": "MI",
+    "postal_code": "48075",
+    "country": "US",
+}
+
+#: Digits that str.isdigit() or int() take but that are not 0-9.
+NOT_ASCII = ["\u00b2", "\u0661", "\uff11", "1_0", "+1"]
+
+
+@pytest.fixture
+def fake() -> FakeAMcards:
+    return FakeAMcards.demo(clock=lambda: NOW)
+
+
+def get(fake: FakeAMcards, path: str, **query: str) -> Response:
+    return fake.handle(Request("GET", path, list(query.items()), AUTH))
+
+
+def post(fake: FakeAMcards, path: str, payload: Any) -> Response:
+    data = payload if isinstance(payload, bytes) else json.dumps(payload)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return fake.handle(Request("POST", path, (), JSON, data))
+
+
+def message(response: Response, status: int = 400) -> str:
+    assert response.status == status, response.body
+    text: str = json.loads(response.body)["message"]
+    return text
+
+
+def send_card(fake: FakeAMcards, **changes: Any) -> Response:
+    payload = {"template_id": DEMO_TEMPLATE_ID, "initiator": "t", **RALPH}
+    return post(fake, "/cards/open-card-form-oa/", {**payload, **changes})
+
+
+def contact(fake: FakeAMcards, **changes: Any) -> Response:
+    payload = {"owner": f"{API}user/{DEMO_USER_ID}/", **RALPH, **changes}
+    return post(fake, API + "contact/", payload)
+
+
+# Numbers read from text: ASCII digits 0-9 only ---------------------------
+
+
+@pytest.mark.parametrize("digits", NOT_ASCII)
+@pytest.mark.parametrize("name", ["limit", "offset"])
+def test_limit_and_offset_take_only_ascii_digits(
+    fake: FakeAMcards, name: str, digits: str
+) -> None:
+    assert name in message(get(fake, API + "card/", **{name: digits}))
+
+
+@pytest.mark.parametrize("digits", ["\u00b2", "\u0661", "1_0", "1 0"])
+@pytest.mark.parametrize("name", ["status", "status__gt", "status__in"])
+def test_number_filters_take_only_ascii_digits(
+    fake: FakeAMcards, name: str, digits: str
+) -> None:
+    assert name in message(get(fake, API + "card/", **{name: digits}))
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e3", "\u0665", "5_0"])
+def test_decimal_filters_take_only_plain_decimals(
+    fake: FakeAMcards, value: str
+) -> None:
+    response = get(fake, API + "card/", amount_charged__gt=value)
+    assert "amount_charged__gt" in message(response)
+
+
+def test_number_filters_still_take_negative_and_decimal_numbers(
+    fake: FakeAMcards,
+) -> None:
+    assert get(fake, API + "card/", amount_charged__gt="4.5").status == 200
+    listing = get(fake, API + "credittransaction/", amount_int__lt="-1")
+    assert listing.status == 200
+    assert json.loads(listing.body)["objects"]
+
+
+def test_a_path_id_of_other_digits_is_not_found(fake: FakeAMcards) -> None:
+    assert get(fake, API + "card/\u0661\u0660\u0660\u0661/").status == 404
+    assert get(fake, API + "card/" + "9" * 5000 + "/").status == 404
+
+
+@pytest.mark.parametrize("digits", [*NOT_ASCII, "9" * 5000])
+def test_a_template_id_of_other_digits_is_400(
+    fake: FakeAMcards, digits: str
+) -> None:
+    text = message(send_card(fake, template_id=digits))
+    assert text.startswith("template_id must be a positive whole number")
+
+
+@pytest.mark.parametrize("digits", ["\u00b2", "\u0661", "\uff11"])
+@pytest.mark.parametrize(
+    "name", ["birth_day", "birth_month", "birth_year", "anniversary_day"]
+)
+def test_contact_date_parts_take_only_ascii_digits(
+    fake: FakeAMcards, name: str, digits: str
+) -> None:
+    assert name in message(contact(fake, **{name: digits}))
+
+
+def test_a_phone_number_of_other_digits_is_400(fake: FakeAMcards) -> None:
+    arabic = "".join(chr(0x0660 + int(d)) for d in "5555550100")
+    assert "phone_number" in message(contact(fake, phone_number=arabic))
+
+
+def test_an_owner_uri_of_other_digits_is_400(fake: FakeAMcards) -> None:
+    text = message(contact(fake, owner=f"{API}user/\u0661/"))
+    assert "owner" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("birth_date", "\u0660\u0661-\u0660\u0662"),
+        ("anniversary_date", "\u0662\u0660\u0662\u0660-01-02"),
+        ("send_date", "2024-\u0660\u0666-01"),
+    ],
+)
+def test_campaign_dates_take_only_ascii_digits(
+    fake: FakeAMcards, name: str, value: str
+) -> None:
+    payload = {"campaign_id": DEMO_CAMPAIGN_ID, "initiator": "t", **RALPH}
+    response = post(
+        fake, "/campaigns/open-campaign-form/", {**payload, name: value}
+    )
+    assert name in message(response)
+
+
+def test_date_offset_takes_only_ascii_digits(fake: FakeAMcards) -> None:
+    payload = {
+        "template_id": DEMO_TEMPLATE_ID,
+        "initiator": "t",
+        "recipients": [RALPH],
+        "date_offset": "\u00b2",
+        "send_type": "immediate",
+    }
+    response = post(fake, "/cards/open-mailing-form/", payload)
+    assert "date_offset" in message(response)
+
+
+@pytest.mark.parametrize("value", ["0", "00", 0])
+def test_a_template_id_of_0_is_400_not_403(
+    fake: FakeAMcards, value: Any
+) -> None:
+    text = message(send_card(fake, template_id=value))
+    assert text == "template_id must be a positive whole number."

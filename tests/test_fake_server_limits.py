@@ -1,0 +1,95 @@
+"""The fake server at the edges of HTTP: odd framing, huge or deep
+bodies, methods it does not serve, clients that vanish."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from amcards.transports.fake import FakeAMcards, FakeServer
+
+pytestmark = pytest.mark.sockets
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    with FakeServer(FakeAMcards.demo()) as running:
+        yield running
+
+
+def exchange(server: FakeServer, raw: bytes, *, shut: bool = False) -> bytes:
+    """Send raw bytes on a fresh connection; everything the server says
+    until it closes (or 5 seconds pass)."""
+    with socket.create_connection(("127.0.0.1", server.port), 5) as sock:
+        sock.sendall(raw)
+        if shut:
+            sock.shutdown(socket.SHUT_WR)
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except (TimeoutError, ConnectionResetError):
+            pass
+        return received
+
+
+def status_and_json(answer: bytes) -> tuple[int, dict[str, object]]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, json.loads(body)
+
+
+def post_head(path: str, *headers: str) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", *headers, "", ""]
+    return "\r\n".join(lines).encode("latin-1")
+
+
+@pytest.mark.parametrize("length", ["\u00b2", "1_0", "+1", "0x10"])
+def test_a_content_length_of_other_digits_is_400(
+    server: FakeServer, length: str
+) -> None:
+    raw = post_head("/__fake__/seed", f"Content-Length: {length}") + b"{}"
+    status, payload = status_and_json(exchange(server, raw, shut=True))
+    assert status == 400
+    assert payload["message"] == "Content-Length: expected a number of bytes"
+
+
+@pytest.mark.parametrize("size", [b"1_0", b"+2", b"0x2", b" "])
+def test_a_chunk_size_that_is_not_plain_hex_is_400(
+    server: FakeServer, size: bytes
+) -> None:
+    raw = post_head("/__fake__/seed", "Transfer-Encoding: chunked")
+    raw += size + b"\r\n{}\r\n0\r\n\r\n"
+    status, payload = status_and_json(exchange(server, raw, shut=True))
+    assert status == 400
+    assert "chunk size" in str(payload["message"])
+
+
+@pytest.mark.parametrize("port", ["\uff18\uff10", "8_0", "+80", " 80"])
+def test_a_port_of_other_digits_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    port: str,
+) -> None:
+    from amcards.transports.fake import server as module
+    from amcards.transports.fake.server import main
+
+    monkeypatch.setattr(module, "serve", lambda *_: 0)  # never listen
+    with pytest.raises(SystemExit) as caught:
+        main(["--port", port], prog="amcards fake-server")
+    assert caught.value.code == 2
+    assert "is not a port number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("owner", ["\u0661", "9" * 5000])
+def test_an_objects_owner_of_other_digits_is_400(
+    server: FakeServer, owner: str
+) -> None:
+    path = f"/__fake__/objects/card/?owner={owner}"
+    raw = f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    status, payload = status_and_json(exchange(server, raw.encode()))
+    assert status == 400
+    assert str(payload["message"]).startswith("'owner' must be a user id")
