@@ -177,3 +177,23 @@ def test_a_template_id_of_0_is_400_not_403(
 ) -> None:
     text = message(send_card(fake, template_id=value))
     assert text == "template_id must be a positive whole number."
+
+
+# Filters on values that cannot be ordered --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("card/", "gifts__gt"),
+        ("card/", "gifts__lte"),
+        ("user/", "postage__gt"),
+        ("user/", "product_pricing_info__lt"),
+        ("template/", "gifts__gte"),
+    ],
+)
+def test_a_range_filter_on_a_list_or_object_is_400_naming_it(
+    fake: FakeAMcards, path: str, name: str
+) -> None:
+    text = message(get(fake, API + path, **{name: "a"}))
+    assert text == f"Invalid filter {name}: that field cannot be compared."

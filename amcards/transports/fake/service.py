@@ -2056,6 +2056,10 @@ def _compare(value: Any, lookup: str, raw: str, name: str) -> bool:
             _coerce(part, value, name) == value for part in raw.split(",")
         )
     if lookup in ("gt", "gte", "lt", "lte"):
+        if not isinstance(value, (int, float, str)):  # a list or an object
+            raise bad_request(
+                f"Invalid filter {name}: that field cannot be compared."
+            )
         other = _coerce(raw, value, name)
         if isinstance(value, str):
             value, other = str(value), str(other)
