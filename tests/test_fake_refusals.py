@@ -197,3 +197,56 @@ def test_a_range_filter_on_a_list_or_object_is_400_naming_it(
 ) -> None:
     text = message(get(fake, API + path, **{name: "a"}))
     assert text == f"Invalid filter {name}: that field cannot be compared."
+
+
+# Bodies nested too deeply, or with numbers too long ----------------------
+
+DEEP_ARRAY = b"[" * 100_000 + b"]" * 100_000
+DEEP_OBJECT = b'{"a": ' * 100_000 + b"1" + b"}" * 100_000
+
+
+def nested(levels: int) -> Any:
+    value: Any = "x"
+    for _ in range(levels - 1):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/cards/open-card-form-oa/", "/campaigns/open-campaign-form/", "contact"],
+)
+@pytest.mark.parametrize("raw", [DEEP_ARRAY, DEEP_OBJECT])
+def test_a_body_nested_100000_deep_is_400(
+    fake: FakeAMcards, path: str, raw: bytes
+) -> None:
+    path = API + "contact/" if path == "contact" else path
+    text = message(post(fake, path, raw))
+    assert text == "The body is nested too deeply (more than 32 levels)."
+
+
+def test_a_body_nested_33_deep_is_400_and_32_is_read(
+    fake: FakeAMcards,
+) -> None:
+    too_deep = send_card(fake, extra_data={"k": nested(32)})
+    assert message(too_deep) == (
+        "The body is nested too deeply (more than 32 levels)."
+    )
+    deep_enough = send_card(fake, extra_data={"k": nested(31)})
+    assert message(deep_enough) == "extra_data['k'] must be a string."
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        (b'{"template_id": ' + b"7" * 5000 + b"}", "a number too long"),
+        (b"\xff{}", "The body is not UTF-8 text."),
+    ],
+)
+def test_a_body_python_cannot_read_is_400_in_plain_words(
+    fake: FakeAMcards, raw: bytes, text: str
+) -> None:
+    said = message(post(fake, "/cards/open-card-form-oa/", raw))
+    assert text in said
+    for python in ("sys.set_int_max_str_digits", "codec", "position"):
+        assert python not in said

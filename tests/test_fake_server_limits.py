@@ -93,3 +93,56 @@ def test_an_objects_owner_of_other_digits_is_400(
     status, payload = status_and_json(exchange(server, raw.encode()))
     assert status == 400
     assert str(payload["message"]).startswith("'owner' must be a user id")
+
+
+# Bodies nested too deeply --------------------------------------------------
+
+DEEP_ARRAY = b"[" * 100_000 + b"]" * 100_000
+DEEP_OBJECT = b'{"a": ' * 100_000 + b"1" + b"}" * 100_000
+
+
+def post_json(server: FakeServer, path: str, body: bytes) -> bytes:
+    raw = post_head(path, f"Content-Length: {len(body)}", "Connection: close")
+    return exchange(server, raw + body)
+
+
+@pytest.mark.parametrize("route", ["faults", "seed", "reset", "settings"])
+@pytest.mark.parametrize("body", [DEEP_ARRAY, DEEP_OBJECT])
+def test_a_control_body_nested_100000_deep_is_400(
+    server: FakeServer, route: str, body: bytes
+) -> None:
+    answer = post_json(server, "/__fake__/" + route, body)
+    status, payload = status_and_json(answer)
+    assert status == 400
+    assert payload["message"] == (
+        "body: nested too deeply (more than 32 levels of arrays and objects)"
+    )
+
+
+def test_a_seed_nested_33_deep_is_refused_before_it_is_stored(
+    server: FakeServer,
+) -> None:
+    value: object = "x"
+    for _ in range(31):
+        value = [value]
+    user = {"email": "deep@example.com", "monthly_report_emails": value}
+    body = json.dumps({"users": [user]}).encode()
+    status, payload = status_and_json(
+        post_json(server, "/__fake__/seed", body)
+    )
+    assert status == 400
+    assert "nested too deeply" in str(payload["message"])
+    assert server.service.counters()["objects"]["user"] == 2
+
+
+def test_a_control_body_with_a_number_too_long_is_400_in_plain_words(
+    server: FakeServer,
+) -> None:
+    body = b'{"kind": "status", "count": ' + b"7" * 5000 + b"}"
+    status, payload = status_and_json(
+        post_json(server, "/__fake__/faults", body)
+    )
+    assert status == 400
+    assert payload["message"] == (
+        "body: expected a JSON object, but it holds a number too long to read"
+    )

@@ -455,6 +455,20 @@ def _json_body(
             f"body: expected a JSON object, but it is not valid JSON "
             f"({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
+    except ValueError:  # an integer longer than int() reads
+        raise ValueError(
+            "body: expected a JSON object, but it holds a number too long "
+            "to read"
+        ) from None
+    except RecursionError:
+        data, deep = None, True
+    else:
+        deep = wire.too_deep(data)
+    if deep:
+        raise ValueError(
+            f"body: nested too deeply (more than {wire.MAX_JSON_DEPTH} "
+            "levels of arrays and objects)"
+        )
     if not isinstance(data, dict):
         raise ValueError(f"body: expected a JSON object, got {_shown(data)}")
     if allowed is not None:

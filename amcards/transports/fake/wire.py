@@ -60,6 +60,11 @@ _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MONTH_DAY = re.compile(r"[0-9]{2}-[0-9]{2}")
 _DIGITS = re.compile(r"[0-9]+")
 
+#: How deeply a JSON body may nest arrays and objects.  The bodies of the
+#: API and of the control API nest four levels at most; a deeper one is
+#: refused as soon as it is read.
+MAX_JSON_DEPTH = 32
+
 #: The most digits a number read from text may have: more than any id,
 #: count or amount the fake holds, and far from int()'s own limit.
 MAX_DIGITS = 18
@@ -156,12 +161,48 @@ def read_json_body(
             "Expected a JSON body with Content-Type: application/json."
         )
     try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad_request("The body is not UTF-8 text.") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise bad_request(f"The body is not valid JSON: {exc}") from exc
+    except ValueError:  # an integer longer than int() reads
+        raise bad_request(
+            "The body is not valid JSON: it holds a number too long to read."
+        ) from None
+    except RecursionError:
+        data = None
+        deep = True
+    else:
+        deep = too_deep(data)
+    if deep:
+        raise bad_request(
+            f"The body is nested too deeply (more than {MAX_JSON_DEPTH} "
+            "levels)."
+        )
     if not isinstance(data, dict):
         raise bad_request("The body must be a JSON object.")
     return data
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON data nests arrays and objects more than ``limit`` deep
+    (counted without recursion, so any depth can be measured)."""
+    waiting: list[tuple[Any, int]] = [(value, 1)]
+    while waiting:
+        item, depth = waiting.pop()
+        if isinstance(item, dict):
+            children: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        waiting.extend((child, depth + 1) for child in children)
+    return False
 
 
 def reject_unknown(
