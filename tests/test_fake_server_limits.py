@@ -146,3 +146,84 @@ def test_a_control_body_with_a_number_too_long_is_400_in_plain_words(
     assert payload["message"] == (
         "body: expected a JSON object, but it holds a number too long to read"
     )
+
+
+# Bodies too large ------------------------------------------------------------
+
+
+def test_the_body_limit_is_10_mib() -> None:
+    from amcards.transports.fake.server import MAX_BODY
+
+    assert MAX_BODY == 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    "length", ["1000000000000000", "99999999999999999999999", "10485761"]
+)
+def test_a_content_length_over_the_limit_is_413_unread(
+    server: FakeServer, length: str
+) -> None:
+    raw = post_head("/__fake__/seed", f"Content-Length: {length}")
+    status, payload = status_and_json(exchange(server, raw))
+    assert status == 413
+    assert payload["message"] == (
+        "body: too large; this server reads at most 10485760 bytes (10 MiB)"
+    )
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        b"fffffffffffff\r\n",
+        b"ffffffffffffffffffffffffffffffff\r\n",
+        b"64\r\n" + b"x" * 100 + b"\r\na00000\r\n",
+    ],
+    ids=["huge", "longer-than-any-size", "two-halves"],
+)
+def test_chunks_adding_up_over_the_limit_are_413(
+    server: FakeServer, chunks: bytes
+) -> None:
+    raw = post_head("/cards/open-card-form-oa/", "Transfer-Encoding: chunked")
+    status, payload = status_and_json(exchange(server, raw + chunks))
+    assert status == 413
+    assert "at most 10485760 bytes" in str(payload["message"])
+
+
+def test_a_chunk_size_line_without_end_is_400(server: FakeServer) -> None:
+    raw = post_head("/__fake__/seed", "Transfer-Encoding: chunked")
+    status, payload = status_and_json(exchange(server, raw + b"1" * 5000))
+    assert status == 400
+    assert "chunk size" in str(payload["message"])
+
+
+def test_a_body_shorter_than_its_length_is_400_and_not_allocated_at_once(
+    server: FakeServer,
+) -> None:
+    """A client announcing 9 MiB and sending 100 bytes costs the server
+    about 100 bytes, not 9 MiB set aside up front."""
+    import tracemalloc
+
+    raw = post_head("/__fake__/seed", f"Content-Length: {9 * 1024 * 1024}")
+    tracemalloc.start()
+    try:
+        answer = exchange(server, raw + b" " * 100, shut=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    status, payload = status_and_json(answer)
+    assert status == 400
+    assert payload["message"] == (
+        "body: the connection ended before the Content-Length bytes came"
+    )
+    assert peak < 1024 * 1024
+
+
+def test_a_body_at_the_limit_is_read(server: FakeServer) -> None:
+    from amcards.transports.fake.server import MAX_BODY
+
+    body = b"{}" + b" " * (MAX_BODY - 2)
+    raw = post_head(
+        "/__fake__/reset", f"Content-Length: {MAX_BODY}", "Connection: close"
+    )
+    status, payload = status_and_json(exchange(server, raw + body))
+    assert (status, payload) == (200, {"reset": True})

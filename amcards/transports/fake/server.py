@@ -4,7 +4,8 @@
 alive) in a background thread and hands every request to a
 :class:`~amcards.transports.fake.FakeAMcards`.  Requests under
 ``/__fake__/`` go to a small control API instead; it needs no bearer
-token and answers only peers on the loopback interface.
+token and answers only peers on the loopback interface.  A request body
+larger than :data:`MAX_BODY` (10 MiB) is answered 413 without being read.
 
 Control API (JSON in, JSON out).  Request bodies are read as JSON
 whatever their ``Content-Type`` says, so that ``curl -d '{...}'`` works
@@ -66,6 +67,7 @@ from amcards.transports.fake.transport import fault_response
 
 __all__ = [
     "CONTROL_PREFIX",
+    "MAX_BODY",
     "FakeServer",
     "add_arguments",
     "connection_settings",
@@ -79,9 +81,21 @@ _DROPS = ("drop_before", "drop_after")
 
 SETTINGS = ("hold_mailings", "token_lifetime")
 
+#: The largest request body the server reads, in bytes (10 MiB); a
+#: longer one is answered 413 without being read.
+MAX_BODY = 10 * 1024 * 1024
+
+_TOO_LARGE = (
+    f"body: too large; this server reads at most {MAX_BODY} bytes "
+    f"({MAX_BODY // (1024 * 1024)} MiB)"
+)
+
 # A chunk size: hexadecimal digits only (int(..., 16) also takes "0x",
-# "+" and "_"); 15 of them are more than any body this server reads.
-_HEX = re.compile(rb"[0-9A-Fa-f]{1,15}")
+# "+" and "_").
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
+_MAX_LINE = 1024
+_MAX_TRAILERS = 100
+_PIECE = 64 * 1024
 
 DEFAULT_PROG = "python -m amcards.transports.fake"
 
@@ -294,33 +308,80 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(_json(500, {"message": message}), close=True)
 
     def _read_body(self) -> bytes | None:
+        """The request body, or None once a refusal has been written."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return self._read_chunks()
         length = self.headers.get("Content-Length")
         if length is None:
             return b""
-        size = wire.whole_number(length.strip())
-        if size is None:
-            message = "Content-Length: expected a number of bytes"
-            self._write(_json(400, {"message": message}), close=True)
+        length = length.strip()
+        size = wire.whole_number(length)
+        if size is None and not wire.is_digits(length):
+            self._refuse(400, "Content-Length: expected a number of bytes")
             return None
-        return self.rfile.read(size)
+        if size is None or size > MAX_BODY:
+            self._refuse(413, _TOO_LARGE)
+            return None
+        body = self._read_exactly(size)
+        if body is None:
+            self._refuse(
+                400,
+                "body: the connection ended before the Content-Length "
+                "bytes came",
+            )
+            return None
+        return body
 
     def _read_chunks(self) -> bytes | None:
         data = bytearray()
         while True:
-            line = self.rfile.readline().split(b";")[0].strip()
-            size = int(line, 16) if _HEX.fullmatch(line) else -1
-            if size < 0:
+            line = self.rfile.readline(_MAX_LINE)
+            size_text = line.split(b";")[0].strip()
+            if not line.endswith(b"\n") or not _HEX.fullmatch(size_text):
                 message = "Transfer-Encoding: chunked: bad chunk size"
-                self._write(_json(400, {"message": message}), close=True)
+                self._refuse(400, message)
                 return None
+            size = int(size_text, 16)
             if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass
-                return bytes(data)
-            data += self.rfile.read(size)
-            self.rfile.readline()
+                return self._end_chunks(bytes(data))
+            if len(data) + size > MAX_BODY:
+                self._refuse(413, _TOO_LARGE)
+                return None
+            chunk = self._read_exactly(size)
+            if chunk is None:
+                message = "Transfer-Encoding: chunked: the body ended early"
+                self._refuse(400, message)
+                return None
+            data += chunk
+            self.rfile.readline(_MAX_LINE)
+
+    def _end_chunks(self, body: bytes) -> bytes | None:
+        """Skip the trailer after the last chunk; ``body`` when it ends."""
+        for _ in range(_MAX_TRAILERS):
+            line = self.rfile.readline(_MAX_LINE)
+            if line in (b"\r\n", b"\n", b""):
+                return body
+        message = "Transfer-Encoding: chunked: too many trailer lines"
+        self._refuse(400, message)
+        return None
+
+    def _read_exactly(self, size: int) -> bytes | None:
+        """``size`` bytes, read a piece at a time so that memory follows
+        what arrives rather than what was announced; None when the
+        connection ends first."""
+        pieces = []
+        left = size
+        while left:
+            piece = self.rfile.read(min(left, _PIECE))
+            if not piece:
+                return None
+            pieces.append(piece)
+            left -= len(piece)
+        return b"".join(pieces)
+
+    def _refuse(self, status: int, message: str) -> None:
+        """Answer a request whose body cannot be read, then close."""
+        self._write(_json(status, {"message": message}), close=True)
 
     def _handle(self, request: Request) -> Response:
         return self.server.service.handle(request)
