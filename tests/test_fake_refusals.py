@@ -250,3 +250,151 @@ def test_a_body_python_cannot_read_is_400_in_plain_words(
     assert text in said
     for python in ("sys.set_int_max_str_digits", "codec", "position"):
         assert python not in said
+
+
+# Seeded numbers the service could not compute with -----------------------
+
+
+def seed_refusal(data: dict[str, Any]) -> str:
+    fake = FakeAMcards.demo(clock=lambda: NOW)
+    before = fake.counters()["objects"]
+    with pytest.raises(ValueError) as caught:
+        fake.seed(data)
+    assert fake.counters()["objects"] == before
+    return str(caught.value)
+
+
+def campaign(*drips: dict[str, Any]) -> dict[str, Any]:
+    return {"campaigns": [{"owner": 1, "title": "t", "drips": list(drips)}]}
+
+
+@pytest.mark.parametrize("days", [10**12, -(10**9), -1, 3651])
+def test_a_drip_days_after_out_of_range_is_refused_when_seeded(
+    days: int,
+) -> None:
+    text = seed_refusal(campaign({"template_id": 1, "days_after": days}))
+    assert text == (
+        "seed refused: campaigns[0].drips[0]: 'days_after' must be a whole "
+        f"number of days from 0 to 3650, got {days}"
+    )
+
+
+def test_a_drip_at_the_end_of_the_range_is_priced_and_sent(
+    fake: FakeAMcards,
+) -> None:
+    ids = fake.seed(campaign({"template_id": 1, "days_after": 3650}))
+    payload = {"campaign_id": ids["campaigns"][0], "initiator": "t", **RALPH}
+    answer = post(fake, "/campaigns/open-campaign-form/", payload)
+    assert answer.status == 200
+    card = json.loads(get(fake, API + "card/", order_by="-id").body)
+    assert card["objects"][0]["send_date"] == "2034-05-09"
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (
+            {"users": [{"email": "e@example.com", "credits": 10**400}]},
+            "users[0]: 'credits' must be a whole number of cents from "
+            "-1000000000000 to 1000000000000, got 1000",
+        ),
+        (
+            {"users": [{"email": "e@example.com", "domestic_cost": -1}]},
+            "users[0]: 'domestic_cost' must be a whole number of cents from "
+            "0 to 1000000000000, got -1",
+        ),
+        (
+            {
+                "users": [
+                    {"email": "e@example.com", "greeting_card_cost": 10**13}
+                ]
+            },
+            "users[0]: 'greeting_card_cost' must be a whole number of cents",
+        ),
+        (
+            {"users": [{"email": "e@example.com", "international_cost": -5}]},
+            "users[0]: 'international_cost' must be a whole number of cents",
+        ),
+        (
+            {
+                "templates": [
+                    {
+                        "owner": 1,
+                        "name": "n",
+                        "gifts": [{"gift_name": "g", "price": 10**400}],
+                    }
+                ]
+            },
+            "templates[0].gifts[0]: 'price' must be a whole number of cents",
+        ),
+        (
+            {
+                "templates": [
+                    {
+                        "owner": 1,
+                        "name": "n",
+                        "gifts": [
+                            {
+                                "gift_name": "g",
+                                "price": 1,
+                                "shipping_and_handling": -500,
+                            }
+                        ],
+                    }
+                ]
+            },
+            "templates[0].gifts[0]: 'shipping_and_handling' must be a whole "
+            "number of cents from 0 to 1000000000000, got -500",
+        ),
+        (
+            {
+                "cards": [
+                    {
+                        "owner": 1,
+                        "template_id": 1,
+                        "shipping_address": RALPH,
+                        "amount_charged_cents": 10**400,
+                    }
+                ]
+            },
+            "cards[0]: 'amount_charged_cents' must be a whole number of cents",
+        ),
+        (
+            {"credits": {"1": 10**400}},
+            "credits['1'] must be a whole number of cents from "
+            "-1000000000000 to 1000000000000, got 1000",
+        ),
+    ],
+)
+def test_money_out_of_range_is_refused_when_seeded(
+    data: dict[str, Any], text: str
+) -> None:
+    assert seed_refusal(data).startswith("seed refused: " + text)
+
+
+def test_set_credits_refuses_an_amount_out_of_range(fake: FakeAMcards) -> None:
+    with pytest.raises(ValueError, match="'credits' must be a whole number"):
+        fake.set_credits(DEMO_USER_ID, 10**400)
+
+
+def test_a_campaign_drip_past_the_calendar_is_400(fake: FakeAMcards) -> None:
+    payload = {
+        "campaign_id": DEMO_CAMPAIGN_ID,
+        "initiator": "t",
+        "send_date": "9999-12-31",
+        "birth_date": "01-01",
+        **RALPH,
+    }
+    for path in ("/campaigns/open-campaign-form/",):
+        text = message(post(fake, path, payload))
+        assert text == (
+            "send_date is too late: a drip of this campaign would go out "
+            "after 9999-12-31."
+        )
+    cost = {
+        "campaign_id": DEMO_CAMPAIGN_ID,
+        "send_date": "9999-12-31",
+        "recipients": [{**RALPH, "birth_date": "01-01"}],
+    }
+    response = post(fake, "/campaigns/calculate-campaign-price/", cost)
+    assert message(response).startswith("send_date is too late")

@@ -74,6 +74,15 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 1000
 TOKEN_LIFETIME = 36000  # seconds
 
+#: The largest amount of money a seed may name, in cents (ten billion
+#: dollars): prices, postage and gifts run from 0 to it, balances from
+#: minus it to it, so every total stays exact when written in dollars.
+MAX_CENTS = 10**12
+
+#: The most days a ``fixed`` drip may wait after the send date (ten
+#: years); ``days_after`` runs from 0 to it.
+MAX_DRIP_DAYS = 3650
+
 KINDS = (
     "user",
     "template",
@@ -368,7 +377,11 @@ class FakeAMcards:
             return int(self._user(user_id).wire["credits"])
 
     def set_credits(self, user_id: int, cents: int) -> None:
-        """Set the user's balance (no credit transaction is recorded)."""
+        """Set the user's balance (no credit transaction is recorded).
+
+        ``cents`` runs from ``-MAX_CENTS`` to :data:`MAX_CENTS`.
+        """
+        _check_range(cents, "credits", -MAX_CENTS, MAX_CENTS, "cents")
         with self._lock:
             self._user(user_id).wire["credits"] = cents
 
@@ -548,10 +561,14 @@ class FakeAMcards:
                 )
             if int(text) not in self._state.tables["user"]:
                 raise ValueError(f"credits: there is no user {text}")
-            if isinstance(cents, bool) or not isinstance(cents, int):
+            if (
+                isinstance(cents, bool)
+                or not isinstance(cents, int)
+                or not -MAX_CENTS <= cents <= MAX_CENTS
+            ):
                 raise ValueError(
-                    f"credits[{text!r}] must be a whole number of cents, "
-                    f"got {_shown(cents)}"
+                    f"credits[{text!r}] must be a whole number of cents "
+                    f"from {-MAX_CENTS} to {MAX_CENTS}, got {_shown(cents)}"
                 )
             self.set_credits(int(text), cents)
 
@@ -614,7 +631,18 @@ class FakeAMcards:
         wallet_id: int | None = None,
         id: int | None = None,
     ) -> int:
-        """Add a user; returns its id."""
+        """Add a user; returns its id.
+
+        Money is in cents: ``credits`` from ``-MAX_CENTS`` to
+        :data:`MAX_CENTS`, the costs from 0 to :data:`MAX_CENTS`.
+        """
+        _check_range(credits, "credits", -MAX_CENTS, MAX_CENTS, "cents")
+        for name, cents in (
+            ("domestic_cost", domestic_cost),
+            ("international_cost", international_cost),
+            ("greeting_card_cost", greeting_card_cost),
+        ):
+            _check_range(cents, name, 0, MAX_CENTS, "cents")
         with self._lock:
             user_id = self._new_id("user", id)
             joined = wire.as_datetime(date_joined, "date_joined") or self.now()
@@ -687,7 +715,7 @@ class FakeAMcards:
         """Add a template (or a quicksend template); returns its id.
 
         ``gifts`` are wire objects: ``gift_name``, ``image``, ``price``
-        and ``shipping_and_handling`` (cents).
+        and ``shipping_and_handling`` (cents, 0 to :data:`MAX_CENTS`).
         """
         kind = "quicksendtemplate" if quicksend else "template"
         with self._lock:
@@ -720,7 +748,8 @@ class FakeAMcards:
 
         Each drip is ``{"kind": "fixed" | "birthday" | "anniversary",
         "template_id": id, "days_after": n}`` (``days_after`` for fixed
-        drips only, default 0).  The templates must be the owner's.
+        drips only: 0, the default, to :data:`MAX_DRIP_DAYS`).  The
+        templates must be the owner's.
         """
         with self._lock:
             user = self._user(owner)
@@ -777,7 +806,16 @@ class FakeAMcards:
 
         Timestamps given as strings are stored exactly as written, so a
         seed can carry any shape the real service sends.
+        ``amount_charged_cents`` runs from 0 to :data:`MAX_CENTS`.
         """
+        if amount_charged_cents is not None:
+            _check_range(
+                amount_charged_cents,
+                "amount_charged_cents",
+                0,
+                MAX_CENTS,
+                "cents",
+            )
         with self._lock:
             user = self._user(owner)
             template = self._template(template_id)
@@ -1790,7 +1828,7 @@ def _oauth(status: int, error: str, description: str) -> Refusal:
 
 def _gift(gift: Mapping[str, Any], where: str) -> dict[str, Any]:
     _only(gift, _GIFT_FIELDS, where)
-    return {
+    found = {
         "gift_name": _field(gift, "gift_name", str, where),
         "image": _field(gift, "image", str, where, ""),
         "price": _field(gift, "price", int, where),
@@ -1798,6 +1836,9 @@ def _gift(gift: Mapping[str, Any], where: str) -> dict[str, Any]:
             gift, "shipping_and_handling", int, where, 0
         ),
     }
+    for name in ("price", "shipping_and_handling"):
+        _check_range(found[name], name, 0, MAX_CENTS, "cents", where)
+    return found
 
 
 def _drip(drip: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -1808,10 +1849,12 @@ def _drip(drip: Mapping[str, Any], where: str) -> dict[str, Any]:
             f"{where}: 'kind' must be one of {', '.join(_DRIP_KINDS)}, "
             f"got {_shown(kind)}"
         )
+    days = _field(drip, "days_after", int, where, 0)
+    _check_range(days, "days_after", 0, MAX_DRIP_DAYS, "days", where)
     return {
         "kind": kind,
         "template_id": _field(drip, "template_id", int, where),
-        "days_after": _field(drip, "days_after", int, where, 0),
+        "days_after": days,
     }
 
 
@@ -1846,6 +1889,22 @@ def _field(
             f"{where}: {name!r} must be {_describe(kind)}, got {_shown(value)}"
         )
     return value
+
+
+def _check_range(
+    value: Any, name: str, low: int, high: int, unit: str, where: str = ""
+) -> None:
+    """Refuse ``value`` unless it is a whole number from low to high."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not low <= value <= high
+    ):
+        prefix = f"{where}: " if where else ""
+        raise ValueError(
+            f"{prefix}{name!r} must be a whole number of {unit} from {low} "
+            f"to {high}, got {_shown(value)}"
+        )
 
 
 def _shown(value: Any) -> str:
@@ -1908,17 +1967,23 @@ def _drip_date(
     drip: Mapping[str, Any], address: Mapping[str, str], day: dt.date
 ) -> dt.date | None:
     """When a drip's card goes out, or None when it does not apply."""
-    if drip["kind"] == "fixed":
-        return day + dt.timedelta(days=drip["days_after"])
-    key = _DRIP_DATES[drip["kind"]]
-    source = address.get(key)
-    if not source:
-        return None
-    month, dom = wire.read_month_day(source, key)
-    for year in (day.year, day.year + 1):
-        when = _on_or_before_end(year, month, dom)
-        if when >= day:
-            return when
+    try:
+        if drip["kind"] == "fixed":
+            return day + dt.timedelta(days=drip["days_after"])
+        key = _DRIP_DATES[drip["kind"]]
+        source = address.get(key)
+        if not source:
+            return None
+        month, dom = wire.read_month_day(source, key)
+        for year in (day.year, day.year + 1):
+            when = _on_or_before_end(year, month, dom)
+            if when >= day:
+                return when
+    except (OverflowError, ValueError):  # past the year 9999
+        raise bad_request(
+            "send_date is too late: a drip of this campaign would go out "
+            f"after {dt.date.max.isoformat()}."
+        ) from None
     raise AssertionError("unreachable: next year is always later")
 
 
