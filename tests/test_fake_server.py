@@ -753,7 +753,10 @@ def test_the_api_endpoints_still_want_a_json_content_type(
         ({"kind": "status", "status": "x"}, "'status' must be a whole"),
         ({"kind": "status", "status": 99}, "'status' must be an HTTP status"),
         ({"kind": "status", "body": 4}, "'body' must be text, got 4"),
-        ({"kind": "status", "retry_after": []}, "'retry_after' must be text"),
+        (
+            {"kind": "status", "retry_after": []},
+            "'retry_after' must be a whole number of seconds",
+        ),
         ({"kind": "html", "colour": 1}, "unknown field 'colour'; expected"),
         ({"faults": "x"}, "'faults' must be a list of fault objects"),
         ({"faults": ["x"]}, 'faults[0]: expected a fault object, got "x"'),

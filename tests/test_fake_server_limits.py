@@ -227,3 +227,35 @@ def test_a_body_at_the_limit_is_read(server: FakeServer) -> None:
     )
     status, payload = status_and_json(exchange(server, raw + body))
     assert (status, payload) == (200, {"reset": True})
+
+
+# Faults that could not be sent ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "start"),
+    [
+        (
+            {"kind": "status", "retry_after": "1\r\nX-Injected: yes"},
+            "'retry_after' must be a whole number of seconds",
+        ),
+        ({"kind": "status", "body": "\ud800"}, "'body' must be text UTF-8"),
+        ({"kind": "status", "status": 100}, "'status' must be an HTTP status"),
+        ({"kind": "status", "status": 204}, "'status' must be an HTTP status"),
+        ({"kind": "html", "status": 304}, "'status' must be an HTTP status"),
+    ],
+)
+def test_a_fault_that_could_not_be_sent_is_400_and_not_queued(
+    server: FakeServer, fault: dict[str, object], start: str
+) -> None:
+    body = json.dumps(fault).encode()  # "\ud800" travels as an escape
+    status, payload = status_and_json(
+        post_json(server, "/__fake__/faults", body)
+    )
+    assert status == 400
+    assert str(payload["message"]).startswith(start)
+    assert server.service.faults.pending() == []
+    user = (
+        b"GET /.api/v1/user/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    assert exchange(server, user).startswith(b"HTTP/1.1 401 ")

@@ -10,7 +10,9 @@ the same queue.
 
 from __future__ import annotations
 
+import email.utils
 import json
+import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -35,14 +37,27 @@ MAX_DELAY = 300.0
 
 
 class Fault:
-    """One staged fault: what happens and which requests it waits for."""
+    """One staged fault: what happens and which requests it waits for.
+
+    Every setting is checked here, whether the fault is made in Python or
+    from the control API's JSON, so that a fault which could not be sent
+    is refused when queued (a ValueError naming the field) rather than
+    breaking the request it meets:
+
+    * ``status``: 200 to 599, but not 204, 205 or 304 (answers that carry
+      no body, so the staged body could not follow);
+    * ``retry_after``: a whole number of seconds, 0 or more, or an HTTP
+      date (``Wed, 21 Oct 2015 07:28:00 GMT``), with no control characters;
+    * ``body``: text UTF-8 can write (no lone surrogates);
+    * ``delay``: 0 to :data:`MAX_DELAY` seconds; ``count``: 1 or more.
+    """
 
     def __init__(
         self,
         kind: str,
         *,
         status: int | None = None,
-        retry_after: str | None = None,
+        retry_after: str | int | None = None,
         body: str | None = None,
         delay: float = 0.0,
         method: str | None = None,
@@ -56,12 +71,13 @@ class Fault:
             raise ValueError(
                 f"'count' must be a whole number, got {_shown(count)}"
             )
-        if not 0 <= delay <= MAX_DELAY:
+        seconds = _number(delay, "delay")
+        if not 0 <= seconds <= MAX_DELAY:
             raise ValueError(
                 f"'delay' must be 0 to {MAX_DELAY:g} seconds, "
                 f"got {_shown(delay)}"
             )
-        if kind not in FAULT_KINDS:
+        if not isinstance(kind, str) or kind not in FAULT_KINDS:
             raise ValueError(
                 f"'kind' must be one of {', '.join(FAULT_KINDS)}; "
                 f"got {_shown(kind)}"
@@ -70,16 +86,17 @@ class Fault:
             raise ValueError(
                 f"'count' must be at least 1, got {_shown(count)}"
             )
-        if status is not None and not 100 <= status <= 599:
+        if status is not None and not _carries_a_body(status):
             raise ValueError(
-                f"'status' must be an HTTP status from 100 to 599, "
+                "'status' must be an HTTP status from 200 to 599 that "
+                "carries a body (not 204, 205 or 304), "
                 f"got {_shown(status)}"
             )
         self.kind = kind
         self.status = status or _DEFAULT_STATUS.get(kind)
-        self.retry_after = retry_after
-        self.body = body
-        self.delay = float(delay)
+        self.retry_after = _retry_after(retry_after)
+        self.body = _body(body)
+        self.delay = seconds
         self.method = method.upper() if method else None
         self.path = path
         self.count = count
@@ -107,24 +124,13 @@ class Fault:
             raise ValueError(
                 f"'kind' is required (one of {', '.join(FAULT_KINDS)})"
             )
-        retry_after = data.get("retry_after")
-        if isinstance(retry_after, bool) or not isinstance(
-            retry_after, (str, int, type(None))
-        ):
-            raise ValueError(
-                "'retry_after' must be text or a whole number of seconds, "
-                f"got {_shown(retry_after)}"
-            )
-        body = data.get("body")
-        if body is not None and not isinstance(body, str):
-            raise ValueError(f"'body' must be text, got {_shown(body)}")
         count = _optional_int(data.get("count"), "count")
         return cls(
             data["kind"],
             status=_optional_int(data.get("status"), "status"),
-            retry_after=None if retry_after is None else str(retry_after),
-            body=body,
-            delay=_number(data.get("delay", 0.0), "delay"),
+            retry_after=data.get("retry_after"),
+            body=data.get("body"),
+            delay=data.get("delay", 0.0),
             method=data.get("method"),
             path=data.get("path"),
             count=1 if count is None else count,
@@ -159,6 +165,61 @@ class Fault:
     def __repr__(self) -> str:
         where = " ".join(p for p in (self.method, self.path) if p)
         return f"<Fault {self.kind} x{self.count} {where or 'any request'}>"
+
+
+#: Statuses whose answers carry no body: a staged body could not follow.
+_BODILESS = (204, 205, 304)
+
+_SECONDS = re.compile(r"[0-9]+")
+
+
+def _carries_a_body(status: Any) -> bool:
+    return (
+        isinstance(status, int)
+        and not isinstance(status, bool)
+        and 200 <= status <= 599
+        and status not in _BODILESS
+    )
+
+
+def _retry_after(value: Any) -> str | None:
+    """A Retry-After value as the header will carry it, or a ValueError:
+    whole seconds (0 or more) or an HTTP date, printable ASCII only, so
+    that it cannot end the header early and add another."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    printable = isinstance(value, str) and all(" " <= c <= "~" for c in value)
+    if printable and (_SECONDS.fullmatch(value) or _is_http_date(value)):
+        return str(value)
+    raise ValueError(
+        "'retry_after' must be a whole number of seconds (0 or more) or an "
+        'HTTP date such as "Wed, 21 Oct 2015 07:28:00 GMT", '
+        f"got {_shown(value)}"
+    )
+
+
+def _is_http_date(text: str) -> bool:
+    try:
+        email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return False
+    return True
+
+
+def _body(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"'body' must be text, got {_shown(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            "'body' must be text UTF-8 can write (no lone surrogates)"
+        ) from None
+    return value
 
 
 def _optional_int(value: Any, name: str) -> int | None:
