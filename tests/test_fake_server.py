@@ -691,6 +691,16 @@ def test_settings_change_nothing_when_one_value_is_refused(
     assert server.service.hold_mailings is False
 
 
+def test_reset_undoes_the_settings(
+    server: FakeServer, pool: urllib3.PoolManager
+) -> None:
+    body = {"hold_mailings": True, "token_lifetime": 60}
+    control(pool, server, "POST", "settings", body)
+    control(pool, server, "POST", "reset")
+    settings = control(pool, server, "POST", "settings", {})
+    assert settings == {"hold_mailings": False, "token_lifetime": 36000}
+
+
 def test_settings_take_good_values(
     server: FakeServer, pool: urllib3.PoolManager
 ) -> None:

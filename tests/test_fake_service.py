@@ -1112,6 +1112,22 @@ def test_reset_restores_the_demo_account(fake: FakeAMcards) -> None:
     assert get(fake, API + "user/").status == 401
 
 
+def test_reset_restores_the_settings_the_service_was_made_with() -> None:
+    """Settings changed since (as the control API does) are undone;
+    settings given when the service was made are kept."""
+    fake = FakeAMcards.demo(clock=Clock(), hold_mailings=True)
+    fake.hold_mailings = False
+    fake.token_lifetime = 60
+    fake.reset()
+    assert fake.hold_mailings is True
+    assert fake.token_lifetime == 36000
+    made = FakeAMcards(clock=Clock(), token_lifetime=90)
+    made.token_lifetime = 5
+    made.hold_mailings = True
+    made.reset(empty=True)
+    assert (made.hold_mailings, made.token_lifetime) == (False, 90)
+
+
 def test_an_aware_clock_is_read_as_utc() -> None:
     zone = dt.timezone(dt.timedelta(hours=2))
     moment = dt.datetime(2024, 5, 10, 11, 30, tzinfo=zone)

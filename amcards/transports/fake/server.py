@@ -19,7 +19,8 @@ whose ``message`` names the field and what was expected:
     object counts.
 ``POST /__fake__/reset``
     Back to the starting state (the demo account when the service was
-    made by ``FakeAMcards.demo()``); ``{"empty": true}`` empties it.
+    made by ``FakeAMcards.demo()``), settings included;
+    ``{"empty": true}`` empties it.
 ``POST /__fake__/seed``
     Add objects; see :meth:`FakeAMcards.seed`.  Answers the new ids.
 ``GET``, ``POST`` or ``DELETE /__fake__/faults``

@@ -323,6 +323,7 @@ class FakeAMcards:
         self._seed: Callable[[FakeAMcards], None] | None = None
         self.hold_mailings = hold_mailings
         self.token_lifetime = token_lifetime
+        self._settings = (hold_mailings, token_lifetime)
         self.faults = FaultQueue()
 
     @classmethod
@@ -418,11 +419,15 @@ class FakeAMcards:
     def reset(self, *, empty: bool = False) -> None:
         """Forget everything; re-seed the demo account unless ``empty``.
 
-        Counters and queued faults are cleared too.
+        Counters and queued faults are cleared too, and the settings
+        (:attr:`hold_mailings`, :attr:`token_lifetime`) go back to those
+        the service was made with: a change since, such as the control
+        API's ``settings``, is undone; ``--hold-mailings`` is kept.
         """
         with self._lock:
             self._state = _State()
             self.faults.clear()
+            self.hold_mailings, self.token_lifetime = self._settings
             if self._seed is not None and not empty:
                 self._seed(self)
 
