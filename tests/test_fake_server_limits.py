@@ -3,6 +3,7 @@ bodies, methods it does not serve, clients that vanish."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 from collections.abc import Iterator
@@ -259,3 +260,83 @@ def test_a_fault_that_could_not_be_sent_is_400_and_not_queued(
         b"GET /.api/v1/user/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     )
     assert exchange(server, user).startswith(b"HTTP/1.1 401 ")
+
+
+# HEAD, OPTIONS and methods a route does not take -------------------------
+
+
+def ask(
+    server: FakeServer, method: str, path: str
+) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", server.port, timeout=5
+    )
+    connection.request(method, path)
+    return connection.getresponse()
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/.api/v1/user/", "GET"),
+        ("/.api/v1/contact/", "GET, POST"),
+        ("/.api/v1/contact/301/", "DELETE, GET"),
+        ("/cards/open-card-form-oa/", "POST"),
+        ("/oauth2/token/", "POST"),
+        ("/__fake__/counters", "GET"),
+        ("/__fake__/faults", "DELETE, GET, POST"),
+        ("/__fake__/reset", "POST"),
+        ("/__fake__/objects/card/", "GET"),
+    ],
+)
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS"])
+def test_head_and_options_are_405_with_allow(
+    server: FakeServer, method: str, path: str, allow: str
+) -> None:
+    response = ask(server, method, path)
+    data = response.read()
+    assert response.status == 405
+    assert response.getheader("Allow") == allow
+    assert response.getheader("Content-Type") == "application/json"
+    if method == "HEAD":
+        assert data == b""
+    else:
+        assert f"Method {method} is not allowed" in json.loads(data)["message"]
+
+
+def test_a_head_answer_leaves_the_connection_usable(
+    server: FakeServer,
+) -> None:
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", server.port, timeout=5
+    )
+    try:
+        connection.request("HEAD", "/.api/v1/user/")
+        head = connection.getresponse()
+        head.read()
+        connection.request("GET", "/__fake__/counters")
+        after = connection.getresponse()
+        assert (head.status, after.status) == (405, 200)
+        assert json.loads(after.read())["request_count"] == 1
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "allow"),
+    [
+        ("GET", "reset", "POST"),
+        ("POST", "counters", "GET"),
+        ("PUT", "faults", "DELETE, GET, POST"),
+        ("DELETE", "objects/card/", "GET"),
+    ],
+)
+def test_a_control_route_named_with_the_wrong_method_is_405(
+    server: FakeServer, method: str, route: str, allow: str
+) -> None:
+    response = ask(server, method, "/__fake__/" + route)
+    assert response.status == 405
+    assert response.getheader("Allow") == allow
+    assert json.loads(response.read())["message"] == (
+        f"Method {method} is not allowed here."
+    )

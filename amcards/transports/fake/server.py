@@ -6,6 +6,8 @@ alive) in a background thread and hands every request to a
 ``/__fake__/`` go to a small control API instead; it needs no bearer
 token and answers only peers on the loopback interface.  A request body
 larger than :data:`MAX_BODY` (10 MiB) is answered 413 without being read.
+``HEAD``, ``OPTIONS`` and any method a route does not take get a 405
+whose ``Allow`` header names the methods it does take.
 
 Control API (JSON in, JSON out).  Request bodies are read as JSON
 whatever their ``Content-Type`` says, so that ``curl -d '{...}'`` works
@@ -99,6 +101,16 @@ _MAX_TRAILERS = 100
 _PIECE = 64 * 1024
 
 DEFAULT_PROG = "python -m amcards.transports.fake"
+
+# The methods each control route takes (objects/<kind>/ takes GET).
+_CONTROL_METHODS = {
+    "counters": ("GET",),
+    "reset": ("POST",),
+    "seed": ("POST",),
+    "faults": ("DELETE", "GET", "POST"),
+    "mailings/process": ("POST",),
+    "settings": ("POST",),
+}
 
 logger = logging.getLogger(__name__)
 
@@ -250,6 +262,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._dispatch()
 
+    def do_HEAD(self) -> None:  # 405 from every route, headers only
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:  # 405 from every route, naming Allow
+        self._dispatch()
+
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("fake server: " + format, *args)
 
@@ -398,7 +416,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Connection", "close")
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
-            self.wfile.write(response.body)
+            if self.command != "HEAD":  # a HEAD answer is its headers
+                self.wfile.write(response.body)
         except OSError:  # the client went away first
             self.close_connection = True
 
@@ -421,6 +440,17 @@ class _Handler(BaseHTTPRequestHandler):
     def _control_route(self, request: Request) -> Response:
         service = self.server.service
         route = (request.method, request.path[len(CONTROL_PREFIX) :])
+        allowed = _CONTROL_METHODS.get(route[1])
+        if route[1].startswith("objects/"):
+            allowed = ("GET",)
+        if allowed is not None and route[0] not in allowed:
+            message = f"Method {route[0]} is not allowed here."
+            body = json.dumps({"message": message}).encode("utf-8")
+            headers = [
+                ("Content-Type", "application/json"),
+                ("Allow", ", ".join(allowed)),
+            ]
+            return Response(405, headers, body)
         if route == ("GET", "counters"):
             return _json(200, service.counters())
         if route == ("POST", "reset"):
@@ -461,8 +491,6 @@ class _Handler(BaseHTTPRequestHandler):
             cleared = len(queue.pending())
             queue.clear()
             return _json(200, {"cleared": cleared})
-        if request.method != "POST":
-            return _json(405, {"message": "GET, POST or DELETE"})
         data = _json_body(request)
         if "faults" not in data:
             faults = [Fault.from_json(data)]
