@@ -340,3 +340,90 @@ def test_a_control_route_named_with_the_wrong_method_is_405(
     assert json.loads(response.read())["message"] == (
         f"Method {method} is not allowed here."
     )
+
+
+# Clients that vanish, and what the server writes down ---------------------
+
+
+def reset_after(server: FakeServer, raw: bytes) -> None:
+    """Send ``raw`` then reset the connection (RST, not FIN), and wait
+    until the server has finished with it."""
+    import struct
+    import time
+
+    sock = socket.create_connection(("127.0.0.1", server.port), 5)
+    sock.sendall(raw)
+    if raw.startswith(b"GET"):
+        sock.recv(65536)  # the answer: the connection is now kept alive
+    sock.setsockopt(
+        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+    )
+    sock.close()
+    deadline = time.monotonic() + 5
+    while server.connection_count < 1 or _open_connections(server):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.05)
+
+
+def _open_connections(server: FakeServer) -> int:
+    httpd = server._httpd
+    assert httpd is not None
+    with httpd._open_lock:
+        return len(httpd._open)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GET /__fake__/counters HTTP/1.1\r\nHost: x\r\n\r\n",
+        post_head("/__fake__/seed", "Content-Length: 100") + b"{",
+    ],
+    ids=["between-requests", "mid-body"],
+)
+def test_a_client_resetting_its_connection_prints_no_traceback(
+    server: FakeServer, capfd: pytest.CaptureFixture[str], raw: bytes
+) -> None:
+    reset_after(server, raw)
+    err = capfd.readouterr().err
+    assert "Traceback" not in err
+    assert "ConnectionResetError" not in err
+    assert exchange(
+        server, b"GET /__fake__/counters HTTP/1.1\r\nConnection: close\r\n\r\n"
+    ).startswith(b"HTTP/1.1 200 ")
+
+
+def test_the_log_names_paths_without_their_query(
+    server: FakeServer,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level("DEBUG", logger="amcards.transports.fake.server")
+    path = "/.api/v1/card/?ship_to_last_name=Mullins&first_name=Ralph"
+    exchange(
+        server, f"GET {path} HTTP/1.1\r\nConnection: close\r\n\r\n".encode()
+    )
+    bad = b"GET /x?first_name=Ralph HTTP/1.1 extra\r\n\r\n"
+    assert b"400" in exchange(server, bad)
+    assert "Traceback" not in capfd.readouterr().err
+    assert '"GET /.api/v1/card/ HTTP/1.1" 401' in caplog.text
+    assert "401" in caplog.text
+    for name in ("Mullins", "Ralph", "first_name"):
+        assert name not in caplog.text
+
+
+def test_a_failure_report_names_the_path_without_its_query(
+    server: FakeServer,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(request: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(server.service, "handle", broken)
+    raw = b"GET /.api/v1/card/?ship_to_last_name=Mullins HTTP/1.1\r\n"
+    answer = exchange(server, raw + b"Connection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 500 ")
+    err = capfd.readouterr().err
+    assert "fake server: GET /.api/v1/card/ failed" in err
+    assert "Mullins" not in err

@@ -235,6 +235,13 @@ class _HTTPServer(ThreadingHTTPServer):
             self._open.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client resetting a kept-alive connection is no fault of the
+        # server's: say nothing.  Anything else is printed as usual.
+        if isinstance(sys.exc_info()[1], ConnectionResetError):
+            return
+        super().handle_error(request, client_address)
+
     def close_connections(self) -> None:
         with self._open_lock:
             sockets = list(self._open)
@@ -268,8 +275,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:  # 405 from every route, naming Allow
         self._dispatch()
 
+    def log_request(
+        self, code: int | str = "-", size: int | str = "-"
+    ) -> None:
+        # Paths only: a query string carries names and addresses.
+        line = _without_query(self.requestline)
+        logger.debug('fake server: "%s" %s', line, code)
+
     def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("fake server: " + format, *args)
+        shown = [_without_query(a) if isinstance(a, str) else a for a in args]
+        logger.debug("fake server: " + format, *shown)
 
     # One request ---------------------------------------------------------
 
@@ -278,6 +293,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._started = False
         try:
             self._respond()
+        except ConnectionResetError:  # the client went away: nothing to say
+            self.close_connection = True
         except Exception as exc:  # a bug in the fake: say so, keep serving
             self._failed(exc)
 
@@ -314,7 +331,7 @@ class _Handler(BaseHTTPRequestHandler):
         dropped or has already begun: an empty reply would look exactly
         like a staged drop fault."""
         print(
-            f"fake server: {self.command} {self.path} failed:",
+            f"fake server: {self.command} {_without_query(self.path)} failed:",
             file=sys.stderr,
         )
         traceback.print_exception(exc, file=sys.stderr)
@@ -503,6 +520,14 @@ class _Handler(BaseHTTPRequestHandler):
         for fault in faults:
             queue.add(fault)
         return _json(200, {"queued": len(faults)})
+
+
+_QUERY = re.compile(r"\?[^\s'\"]*")
+
+
+def _without_query(text: str) -> str:
+    """``text`` with the query of any URL in it cut off."""
+    return _QUERY.sub("", text)
 
 
 def _fault_list(items: Any) -> list[Fault]:
