@@ -398,3 +398,41 @@ def test_a_campaign_drip_past_the_calendar_is_400(fake: FakeAMcards) -> None:
     }
     response = post(fake, "/campaigns/calculate-campaign-price/", cost)
     assert message(response).startswith("send_date is too late")
+
+
+@pytest.mark.parametrize(
+    ("address", "missing"),
+    [
+        (
+            {k: v for k, v in RALPH.items() if k != "first_name"},
+            "'first_name'",
+        ),
+        (
+            {},
+            "'first_name', 'last_name', 'address_line_1', 'city', "
+            "'postal_code'",
+        ),
+    ],
+)
+def test_a_seeded_card_missing_address_fields_says_so_in_words(
+    address: dict[str, str], missing: str
+) -> None:
+    card = {"owner": 1, "template_id": 1, "shipping_address": address}
+    assert seed_refusal({"cards": [card]}) == (
+        f"seed refused: cards[0]: 'shipping_address' is missing {missing}"
+    )
+
+
+def test_a_bare_key_error_in_a_seed_reads_as_a_missing_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = FakeAMcards.demo(clock=lambda: NOW)
+
+    def add_card(**fields: Any) -> int:
+        raise KeyError("city")
+
+    monkeypatch.setattr(fake, "add_card", add_card)
+    card = {"owner": 1, "template_id": 1, "shipping_address": RALPH}
+    with pytest.raises(ValueError) as caught:
+        fake.seed({"cards": [card]})
+    assert str(caught.value) == "seed refused: cards[0]: 'city' is missing"

@@ -495,6 +495,8 @@ class FakeAMcards:
                     results.append(adders[section](**item))
                 except (KeyError, TypeError, ValueError) as exc:
                     reason = str(exc.args[0] if exc.args else exc)
+                    if isinstance(exc, KeyError) and reason.isidentifier():
+                        reason = f"{reason!r} is missing"  # not just its name
                     nested = re.match(r"\w+\[\d+\]: ", reason)
                     joined = "." if nested else ": "
                     raise ValueError(f"{where}{joined}{reason}") from exc
@@ -830,6 +832,12 @@ class FakeAMcards:
                     f"template {template_id}"
                 )
             address = dict(shipping_address)
+            missing = [key for key in _CARD_ADDRESS if key not in address]
+            if missing:
+                raise ValueError(
+                    "'shipping_address' is missing "
+                    + ", ".join(repr(key) for key in missing)
+                )
             returned = dict(return_address or {})
             cost, international = self._price(
                 user, template, address.get("country"), returned.get("country")
@@ -1792,6 +1800,15 @@ _SEED_CREATES = {
     "mailings",
     "credit_transactions",
 }
+
+# The address keys a card cannot be written without.
+_CARD_ADDRESS = (
+    "first_name",
+    "last_name",
+    "address_line_1",
+    "city",
+    "postal_code",
+)
 
 _DRIP_DATES = {"birthday": "birth_date", "anniversary": "anniversary_date"}
 
