@@ -436,3 +436,12 @@ def test_a_bare_key_error_in_a_seed_reads_as_a_missing_field(
     with pytest.raises(ValueError) as caught:
         fake.seed({"cards": [card]})
     assert str(caught.value) == "seed refused: cards[0]: 'city' is missing"
+
+
+@pytest.mark.parametrize("key", ["\u0661", "1" * 5000])
+def test_a_credits_key_that_is_not_a_user_id_is_refused_in_words(
+    key: str,
+) -> None:
+    text = seed_refusal({"credits": {key: 100}})
+    assert text.startswith("seed refused: credits: ")
+    assert text.endswith(" is not a user id (a whole number)")

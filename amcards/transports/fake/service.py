@@ -562,11 +562,12 @@ class FakeAMcards:
             )
         for key, cents in credits.items():
             text = str(key)
-            if not (text.isascii() and text.isdigit()):
+            user_id = wire.whole_number(text)
+            if user_id is None:
                 raise ValueError(
-                    f"credits: {text!r} is not a user id (a whole number)"
+                    f"credits: {text[:40]!r} is not a user id (a whole number)"
                 )
-            if int(text) not in self._state.tables["user"]:
+            if user_id not in self._state.tables["user"]:
                 raise ValueError(f"credits: there is no user {text}")
             if (
                 isinstance(cents, bool)
@@ -577,7 +578,7 @@ class FakeAMcards:
                     f"credits[{text!r}] must be a whole number of cents "
                     f"from {-MAX_CENTS} to {MAX_CENTS}, got {_shown(cents)}"
                 )
-            self.set_credits(int(text), cents)
+            self.set_credits(user_id, cents)
 
     def _seed_access_token(
         self,
