@@ -380,7 +380,7 @@ class FakeAMcards:
     def set_credits(self, user_id: int, cents: int) -> None:
         """Set the user's balance (no credit transaction is recorded).
 
-        ``cents`` runs from ``-MAX_CENTS`` to :data:`MAX_CENTS`.
+        ``cents`` runs from ``-MAX_CENTS`` to ``MAX_CENTS``.
         """
         _check_range(cents, "credits", -MAX_CENTS, MAX_CENTS, "cents")
         with self._lock:
@@ -420,7 +420,7 @@ class FakeAMcards:
         """Forget everything; re-seed the demo account unless ``empty``.
 
         Counters and queued faults are cleared too, and the settings
-        (:attr:`hold_mailings`, :attr:`token_lifetime`) go back to those
+        (``hold_mailings``, ``token_lifetime``) go back to those
         the service was made with: a change since, such as the control
         API's ``settings``, is undone; ``--hold-mailings`` is kept.
         """
@@ -642,7 +642,8 @@ class FakeAMcards:
         """Add a user; returns its id.
 
         Money is in cents: ``credits`` from ``-MAX_CENTS`` to
-        :data:`MAX_CENTS`, the costs from 0 to :data:`MAX_CENTS`.
+        ``MAX_CENTS`` (10**12, ten billion dollars), the costs from 0 to
+        ``MAX_CENTS``.
         """
         _check_range(credits, "credits", -MAX_CENTS, MAX_CENTS, "cents")
         for name, cents in (
@@ -723,7 +724,7 @@ class FakeAMcards:
         """Add a template (or a quicksend template); returns its id.
 
         ``gifts`` are wire objects: ``gift_name``, ``image``, ``price``
-        and ``shipping_and_handling`` (cents, 0 to :data:`MAX_CENTS`).
+        and ``shipping_and_handling`` (cents, 0 to ``MAX_CENTS``).
         """
         kind = "quicksendtemplate" if quicksend else "template"
         with self._lock:
@@ -756,7 +757,7 @@ class FakeAMcards:
 
         Each drip is ``{"kind": "fixed" | "birthday" | "anniversary",
         "template_id": id, "days_after": n}`` (``days_after`` for fixed
-        drips only: 0, the default, to :data:`MAX_DRIP_DAYS`).  The
+        drips only: 0, the default, to ``MAX_DRIP_DAYS``, 3650).  The
         templates must be the owner's.
         """
         with self._lock:
@@ -814,7 +815,7 @@ class FakeAMcards:
 
         Timestamps given as strings are stored exactly as written, so a
         seed can carry any shape the real service sends.
-        ``amount_charged_cents`` runs from 0 to :data:`MAX_CENTS`.
+        ``amount_charged_cents`` runs from 0 to ``MAX_CENTS``.
         """
         if amount_charged_cents is not None:
             _check_range(
