@@ -206,18 +206,7 @@ def test_no_secret_in_any_log_line_or_error(
     """At DEBUG, across refreshes, faults and errors, no secret is shown."""
     caplog.set_level(logging.DEBUG)
     errors: list[str] = []
-    client = AMcardsClient(
-        fake.DEMO_EXPIRED_ACCESS_TOKEN,
-        {
-            "refresh_token": fake.DEMO_REFRESH_TOKEN,
-            "expiration": 1_600_000_000_000,
-            "client_id": fake.DEMO_CLIENT_ID,
-            "client_secret": fake.DEMO_CLIENT_SECRET,
-        },
-        base_url=server.base_url,
-        transport=Urllib3Transport(timeout=Timeout(1.0, 0.5)),
-        sleep=lambda seconds: None,
-    )
+    client = expired_client(server, client_timeout=Timeout(1.0, 0.5))
     client.user()
     new_token = client._tokens.access_token
     stage(server, "drop_after", path=SEND_PATH)
