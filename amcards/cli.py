@@ -68,8 +68,8 @@ EXIT_INTERRUPTED = 130
 TOKEN_ENV = "AMCARDS_ACCESS_TOKEN"
 BASE_URL_ENV = "AMCARDS_BASE_URL"
 DEFAULT_BASE_URL = "https://amcards.com"
-#: The server --fake runs name: the embedded fake service answers in
-#: memory, and a name under .invalid can never reach a real host.
+#: The server a journal records for --fake runs (the fake transport's
+#: ``ledger_server``).
 FAKE_BASE_URL = "https://amcards.fake.invalid"
 DEFAULT_INITIATOR = "amcards-cli"
 
@@ -611,10 +611,7 @@ def _open_client(
 
         transport = FakeTransport(_demo_service())
         return AMcardsClient(
-            DEMO_ACCESS_TOKEN,
-            base_url=FAKE_BASE_URL,
-            transport=transport,
-            ledger=ledger,
+            DEMO_ACCESS_TOKEN, transport=transport, ledger=ledger
         )
 
     token, token_from = _setting(args.token, "--token", TOKEN_ENV)
@@ -1202,7 +1199,9 @@ def _tie_journal(
     A row is "already sent" only on the server it was sent to: a journal
     written by a --fake practice run must not hold back the real run.
     """
-    server = client.base_url
+    from amcards.ledger import server_of
+
+    server = server_of(client)
     bound = journal.server
     if bound is None:
         if not dry_run:

@@ -127,6 +127,7 @@ __all__ = [
     "no_answer_kept",
     "run_once",
     "send_card_once",
+    "server_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -554,7 +555,7 @@ class SendLedger:
                 the client's (:meth:`bind`).
             AMcardsException: the lookup failed; nothing was changed.
         """
-        self.check_server(client.base_url)
+        self.check_server(server_of(client))
         current = self._unknown_or_settled(entry.key)
         if current.state != "unknown":
             return current
@@ -1120,7 +1121,7 @@ def run_once(
         ValidationError: the key already stands for a different send, or
             the ledger is tied to another server (:meth:`SendLedger.bind`).
     """
-    ledger.bind(client.base_url)
+    ledger.bind(server_of(client))
     earlier = ledger.claim(key, kind, request)
     if earlier is not None and earlier.state == "unknown" and kind == "card":
         earlier = ledger.reconcile(earlier, client)
@@ -1213,6 +1214,20 @@ def send_card_once(
         card_result,
         card_response,
     )
+
+
+def server_of(client: AMcardsClient) -> str:
+    """The server a ledger records for ``client``'s sends.
+
+    It is the client's ``base_url``, unless the transport names the
+    server it really talks to in a ``ledger_server`` attribute, as
+    :class:`~amcards.transports.fake.FakeTransport` does: sends to an
+    in-memory fake must never count as sent on the real service.
+    """
+    named = getattr(client.transport, "ledger_server", None)
+    if isinstance(named, str) and named.strip():
+        return named
+    return client.base_url
 
 
 def _server_name(server: str) -> str:

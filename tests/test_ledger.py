@@ -1025,11 +1025,8 @@ def test_a_sender_killed_after_sending_leaves_a_claim_that_is_reconciled(
             assert left.owner_pid not in (None, os.getpid())
             assert ledger.is_stale(left)
 
-            # The same service in memory, so under the server's URL.
             client = AMcardsClient(
-                fake.DEMO_ACCESS_TOKEN,
-                base_url=server.base_url,
-                transport=fake.FakeTransport(service),
+                fake.DEMO_ACCESS_TOKEN, base_url=server.base_url
             )
             response = send_card_once(client, ledger, 1, "me", ADDRESS)
             again = send_card_once(client, ledger, 1, "me", ADDRESS)
@@ -1074,6 +1071,21 @@ def test_a_ledger_that_keeps_nothing_is_refused(path: str) -> None:
 # One ledger, one server ----------------------------------------------------
 
 
+class Scripted:
+    """A stand-in transport answering from a function, keeping requests."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.requests: list[Request] = []
+
+    def send(self, request: Request, *, timeout: Any = None) -> Response:
+        self.requests.append(request)
+        return self.answer(request)
+
+    def close(self) -> None:
+        pass
+
+
 def test_a_ledger_is_tied_to_the_server_of_its_first_send(
     ledger: SendLedger,
     db: Path,
@@ -1084,23 +1096,27 @@ def test_a_ledger_is_tied_to_the_server_of_its_first_send(
     through the same ledger to another server is refused, not skipped."""
     assert ledger.server is None
     send_card_once(client, ledger, 1, "me", ADDRESS)
-    assert ledger.server == client.base_url
-    other = AMcardsClient(
-        fake.DEMO_ACCESS_TOKEN,
-        base_url="http://127.0.0.1:8765/",
-        transport=fake.FakeTransport(service),
-    )
-    with pytest.raises(ValidationError) as caught:
-        send_card_once(other, ledger, 1, "me", ADDRESS)
-    assert caught.value.field == "ledger"
-    assert client.base_url in caught.value.reason
-    assert "http://127.0.0.1:8765" in caught.value.reason
+    fake_server = fake.FakeTransport.ledger_server
+    assert ledger.server == fake_server
+    stand_in = Scripted(lambda request: Response(500))
+    for base_url in ("http://127.0.0.1:8765/", client.base_url):
+        # Another server, or the real one under the default base_url:
+        # what the fake mailed is not taken for sent there.
+        other = AMcardsClient(
+            fake.DEMO_ACCESS_TOKEN, base_url=base_url, transport=stand_in
+        )
+        with pytest.raises(ValidationError) as caught:
+            send_card_once(other, ledger, 1, "me", ADDRESS)
+        assert caught.value.field == "ledger"
+        assert fake_server in caught.value.reason
+        assert base_url.rstrip("/") in caught.value.reason
+    assert stand_in.requests == []
     assert service.cards_created == 1
     with SendLedger(db) as reopened:
-        assert reopened.server == client.base_url
+        assert reopened.server == fake_server
         with pytest.raises(ValidationError):
-            reopened.check_server("http://127.0.0.1:8765")
-        reopened.check_server(client.base_url + "/")
+            reopened.check_server(client.base_url)
+        reopened.check_server(fake_server + "/")
 
 
 def test_binding_ignores_a_trailing_slash_and_is_idempotent(

@@ -31,6 +31,13 @@ class FakeTransport:
         sleep: How a ``slow`` fault waits (injectable for tests).
     """
 
+    #: The server a send ledger records for sends through a fake, whatever
+    #: the client's ``base_url``: a card sent to a fake is never taken for
+    #: one sent to the real service (see :meth:`SendLedger.bind
+    #: <amcards.ledger.SendLedger.bind>`).  Under ``.invalid``, a name
+    #: that can never reach a real host.
+    ledger_server = "https://amcards.fake.invalid"
+
     def __init__(
         self,
         service: FakeAMcards | None = None,
