@@ -78,6 +78,7 @@ import json
 import logging
 import math
 import os
+import re
 import socket
 import sqlite3
 import threading
@@ -151,7 +152,7 @@ DEFAULT_SETTLE_AFTER = 60.0
 DEFAULT_LOOKUP_LIMIT = 100
 #: Part of every derived key; a change to the derivation bumps it, so
 #: keys derived by an older version never match new ones by accident.
-KEY_VERSION = 2
+KEY_VERSION = 3
 
 _HOST = socket.gethostname()
 _ERROR_LIMIT = 1000
@@ -851,13 +852,16 @@ def derive_key(
     * ``address``: the recipient as
       :func:`~amcards.core.validators.validate_shipping_address` returns
       it (``campaign=True`` for campaign kinds), then every value in
-      Unicode NFC with runs of whitespace made one space and, except
-      ``third_party_contact_id``, case-folded.  Empty optional values
-      drop out, and so does the country: an address given with
-      ``"US"``, with ``"USA"`` or with no country at all is the same
-      recipient (two people whose names, streets, cities, states and
-      postal codes all agree but whose countries differ are taken for
-      one, which errs on the side of not mailing twice).  For
+      Unicode NFC with runs of whitespace made one space and
+      case-folded.  Empty optional values drop out, and so do the
+      country and ``third_party_contact_id``: an address given with
+      ``"US"``, with ``"USA"`` or with no country at all, with or
+      without a CRM id, is the same recipient (two people whose names,
+      streets, cities, states and postal codes all agree but whose
+      countries or CRM ids differ are taken for one, which errs on the
+      side of not mailing twice).  A US, Canadian or Australian state
+      written out becomes its code (``"Michigan"`` is ``"mi"``), spaces
+      leave postal codes, and a US ZIP+4 keeps its first five digits.  For
       ``cards`` and ``campaign_multi``, ``address`` is a list of
       recipients and this is their list sorted
       (their order does not matter); a contact's ``extra_data`` is kept
@@ -935,14 +939,127 @@ def _key_address(
     checked = validators.validate_shipping_address(
         address, field=field, campaign=campaign
     )
+    country = checked.get("country", "US")
     canonical: dict[str, Any] = {
-        key: _key_text(value, fold=key != "third_party_contact_id")
+        key: _key_text(value)
         for key, value in checked.items()
-        if key != "country"
+        if key not in ("country", "third_party_contact_id")
     }
+    if "state" in canonical:
+        states = _STATE_NAMES.get(country, {})
+        canonical["state"] = states.get(canonical["state"], canonical["state"])
+    if "postal_code" in canonical:
+        postal = "".join(canonical["postal_code"].split())
+        if country == "US" and _ZIP_PLUS_4.fullmatch(postal):
+            postal = postal[:5]
+        canonical["postal_code"] = postal
     if extra_data:
         canonical["extra_data"] = extra_data
     return canonical
+
+
+_ZIP_PLUS_4 = re.compile(r"[0-9]{5}-?[0-9]{4}")
+
+# State, province and territory names as people type them, folded, to the
+# codes the key uses, for the countries whose addresses need a state.
+_STATE_NAMES: dict[str, dict[str, str]] = {
+    "US": {
+        name: code.casefold()
+        for code, name in (
+            ("AL", "alabama"),
+            ("AK", "alaska"),
+            ("AZ", "arizona"),
+            ("AR", "arkansas"),
+            ("CA", "california"),
+            ("CO", "colorado"),
+            ("CT", "connecticut"),
+            ("DE", "delaware"),
+            ("FL", "florida"),
+            ("GA", "georgia"),
+            ("HI", "hawaii"),
+            ("ID", "idaho"),
+            ("IL", "illinois"),
+            ("IN", "indiana"),
+            ("IA", "iowa"),
+            ("KS", "kansas"),
+            ("KY", "kentucky"),
+            ("LA", "louisiana"),
+            ("ME", "maine"),
+            ("MD", "maryland"),
+            ("MA", "massachusetts"),
+            ("MI", "michigan"),
+            ("MN", "minnesota"),
+            ("MS", "mississippi"),
+            ("MO", "missouri"),
+            ("MT", "montana"),
+            ("NE", "nebraska"),
+            ("NV", "nevada"),
+            ("NH", "new hampshire"),
+            ("NJ", "new jersey"),
+            ("NM", "new mexico"),
+            ("NY", "new york"),
+            ("NC", "north carolina"),
+            ("ND", "north dakota"),
+            ("OH", "ohio"),
+            ("OK", "oklahoma"),
+            ("OR", "oregon"),
+            ("PA", "pennsylvania"),
+            ("RI", "rhode island"),
+            ("SC", "south carolina"),
+            ("SD", "south dakota"),
+            ("TN", "tennessee"),
+            ("TX", "texas"),
+            ("UT", "utah"),
+            ("VT", "vermont"),
+            ("VA", "virginia"),
+            ("WA", "washington"),
+            ("WV", "west virginia"),
+            ("WI", "wisconsin"),
+            ("WY", "wyoming"),
+            ("DC", "district of columbia"),
+            ("DC", "washington dc"),
+            ("DC", "washington d.c."),
+            ("PR", "puerto rico"),
+            ("GU", "guam"),
+            ("VI", "u.s. virgin islands"),
+            ("VI", "us virgin islands"),
+            ("AS", "american samoa"),
+            ("MP", "northern mariana islands"),
+        )
+    },
+    "CA": {
+        name: code.casefold()
+        for code, name in (
+            ("AB", "alberta"),
+            ("BC", "british columbia"),
+            ("MB", "manitoba"),
+            ("NB", "new brunswick"),
+            ("NL", "newfoundland and labrador"),
+            ("NS", "nova scotia"),
+            ("NT", "northwest territories"),
+            ("NU", "nunavut"),
+            ("ON", "ontario"),
+            ("PE", "prince edward island"),
+            ("QC", "quebec"),
+            ("QC", "québec"),
+            ("SK", "saskatchewan"),
+            ("YT", "yukon"),
+        )
+    },
+    "AU": {
+        name: code.casefold()
+        for code, name in (
+            ("ACT", "australian capital territory"),
+            ("NSW", "new south wales"),
+            ("NT", "northern territory"),
+            ("QLD", "queensland"),
+            ("SA", "south australia"),
+            ("TAS", "tasmania"),
+            ("VIC", "victoria"),
+            ("WA", "western australia"),
+        )
+    },
+}
 
 
 def _key_text(value: str, *, fold: bool = True) -> str:

@@ -222,8 +222,30 @@ WITHOUT_COUNTRY = {k: v for k, v in ADDRESS.items() if k != "country"}
         (ADDRESS, {**ADDRESS, "country": "United States"}),
         (WITHOUT_COUNTRY, ADDRESS),
         (ADDRESS, WITHOUT_COUNTRY),
+        (ADDRESS, {**ADDRESS, "state": "Michigan"}),
+        (ADDRESS, {**ADDRESS, "postal_code": "48075-1234"}),
+        (
+            {
+                k: v
+                for k, v in ADDRESS.items()
+                if k != "third_party_contact_id"
+            },
+            ADDRESS,
+        ),
+        (ADDRESS, {**ADDRESS, "third_party_contact_id": "crm-10"}),
     ],
-    ids=["case", "spaces", "city", "country-name", "country-added", "dropped"],
+    ids=[
+        "case",
+        "spaces",
+        "city",
+        "country-name",
+        "country-added",
+        "dropped",
+        "state-name",
+        "zip-plus-4",
+        "crm-id-added",
+        "crm-id-changed",
+    ],
 )
 def test_the_same_recipient_written_another_way_is_sent_once(
     client: AMcardsClient,
