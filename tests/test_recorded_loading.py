@@ -45,7 +45,8 @@ def broken(path, text):
     assert isinstance(caught.value, AMcardsException)
     assert isinstance(caught.value, ValidationError)
     assert "broken.json" in str(caught.value)
-    assert caught.value.path == str(target)
+    assert caught.value.file == str(target)
+    assert str(caught.value).count("broken.json") == 1
     return caught.value
 
 
@@ -240,10 +241,11 @@ def test_the_error_is_a_value_error_too(cassette):
         ReplayTransport(target)
 
 
-def test_a_missing_file_is_still_file_not_found(tmp_path):
-    """No file at all is the operating system's error, as for open()."""
-    with pytest.raises(FileNotFoundError):
+def test_a_missing_file_is_a_cassette_error_naming_it(tmp_path):
+    """No file at all: the same error as any other unusable cassette."""
+    with pytest.raises(CassetteError) as caught:
         ReplayTransport(tmp_path / "absent.json")
+    assert "absent.json" in str(caught.value)
 
 
 def test_any_method_the_recorder_writes_loads_again(tmp_path):
@@ -260,3 +262,46 @@ def test_a_byte_order_mark_is_allowed(cassette):
     _, path = cassette
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     assert ReplayTransport(path).remaining == 3
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda tmp: tmp / "missing.json", "there is no such file"),
+        (lambda tmp: tmp, "it is a folder, not a file"),
+    ],
+)
+def test_a_cassette_that_is_not_a_file_is_a_cassette_error(
+    tmp_path, make, reason
+):
+    with pytest.raises(CassetteError) as caught:
+        ReplayTransport(make(tmp_path))
+    assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize("path", ["", "  ", None, 5])
+def test_a_cassette_needs_a_path(path):
+    with pytest.raises(ValidationError) as caught:
+        ReplayTransport(path)
+    assert caught.value.field == "path"
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda tmp: "", "give the path"),
+        (lambda tmp: tmp, "is a folder"),
+    ],
+)
+def test_a_recorder_checks_where_it_will_write_before_sending(
+    tmp_path, make, reason
+):
+    """Nothing goes out when the cassette could not be written at close."""
+    from amcards.testing import EchoTransport
+    from amcards.transports.recorded import RecordingTransport
+
+    inner = EchoTransport()
+    with pytest.raises(ValidationError) as caught:
+        RecordingTransport(inner, make(tmp_path))
+    assert caught.value.field == "path"
+    assert reason in caught.value.reason

@@ -332,7 +332,7 @@ class CassetteError(ValidationError):
     """A cassette file cannot be replayed: it is not a cassette this
     package reads, or one of its entries is broken.
 
-    ``path`` names the file and ``entry`` the broken exchange, counting
+    ``file`` names the file and ``entry`` the broken exchange, counting
     from 1 (None when the file as a whole is wrong); ``field`` and
     ``reason`` say what is wrong with it.
     """
@@ -340,12 +340,12 @@ class CassetteError(ValidationError):
     def __init__(
         self,
         *args: object,
-        path: str | None = None,
+        file: str | None = None,
         entry: int | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(*args, **kw)
-        self.path = path
+        self.file = file
         self.entry = entry
 
 

@@ -60,6 +60,7 @@ from urllib.parse import parse_qsl, unquote_plus, urlencode
 from amcards.core.errors import (
     CassetteError,
     ReplayMismatchError,
+    ValidationError,
 )
 from amcards.core.http import Headers, Request, Response, Timeout
 from amcards.transports.base import Transport
@@ -433,6 +434,22 @@ def _dump_cassette(exchanges: list[dict[str, _Json]], masked: bool) -> str:
     return json.dumps(cassette, indent=2, ensure_ascii=False) + "\n"
 
 
+def _cassette_path(path: _PathLike) -> Path:
+    """Where a recorder may write its cassette (its folder is made when
+    missing), checked before any request goes out, so that no recording
+    is made only to be lost at close."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise ValidationError(
+            field="path", reason="give the path of the cassette file"
+        )
+    target = Path(path)
+    if target.is_dir():
+        raise ValidationError(
+            field="path", reason=f"{target} is a folder, not a file"
+        )
+    return target
+
+
 def _load_cassette(path: Path) -> tuple[list[dict[str, _Json]], bool]:
     """The entries and the masking of the cassette at ``path``, checked.
 
@@ -441,7 +458,16 @@ def _load_cassette(path: Path) -> tuple[list[dict[str, _Json]], bool]:
             or an entry of it is broken; the message names the file, the
             entry and the field.
     """
-    cassette = _read_json(path, path.read_bytes())
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise _Broken(None, "there is no such file").error(path) from None
+    except IsADirectoryError:
+        raise _Broken(None, "it is a folder, not a file").error(path) from None
+    except OSError as exc:
+        reason = f"it cannot be read: {exc.strerror or exc}"
+        raise _Broken(None, reason).error(path) from exc
+    cassette = _read_json(path, raw)
     try:
         exchanges, masked = _check_cassette(cassette)
     except _Broken as broken:
@@ -473,7 +499,7 @@ class _Broken(Exception):
             message,
             field=self.field,
             reason=self.reason,
-            path=str(path),
+            file=str(path),
             entry=entry,
         )
 
@@ -719,7 +745,7 @@ class RecordingTransport:
         close_inner: bool = True,
     ) -> None:
         self._inner = inner
-        self._path = Path(path)
+        self._path = _cassette_path(path)
         self._cleaner = _Cleaner(mask_personal)
         self._close_inner = close_inner
         self._exchanges: list[dict[str, _Json]] = []
@@ -793,16 +819,21 @@ class ReplayTransport:
     they are compared.
 
     Raises:
-        CassetteError: The file is empty, not JSON, not a cassette of
-            this version, or one of its entries is broken (a missing or
+        CassetteError: There is no such file, or it is a folder or cannot
+            be read, or it is empty, not JSON, not a cassette of this
+            version, or one of its entries is broken (a missing or
             unknown key, a value of the wrong kind, bad base64).  The
             whole file is checked here, and the message names the file,
             the entry and the field; ``field`` is the field's place in
             the file, such as ``exchanges[3].request.query``.
-        OSError: The file cannot be read.
+        ValidationError: ``path`` is empty or not a path.
     """
 
     def __init__(self, path: _PathLike, *, any_order: bool = False) -> None:
+        if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+            raise ValidationError(
+                field="path", reason="give the path of the cassette file"
+            )
         self._path = Path(path)
         exchanges, masked = _load_cassette(self._path)
         self._exchanges = exchanges
