@@ -18,6 +18,7 @@ are imported inside the commands that use them.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -26,7 +27,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
@@ -213,11 +214,13 @@ exit status:
   {EXIT_OK}    every row was sent, in this run or (--journal) an earlier
        one; with --dry-run: every row would be
   {EXIT_NOT_ALL_SENT}    some rows were rejected, failed, skipped or not sent;
-       the balance or --max-cost stopped the run; or the service
-       refused a request (the token, say) or could not be reached
+       the balance or --max-cost stopped the run; the service
+       refused a request (the token, say) or could not be reached;
+       or the output was closed before all of it was printed (| head,
+       say): the run still went to the end, every send in --journal
   {EXIT_USAGE}    usage error, nothing sent: bad option, unreadable file, no
        token, a template or campaign that is not in the account, or
-       --yes needed without a terminal
+       --yes needed without a terminal to ask on
   {EXIT_INTERRUPTED}  stopped with Ctrl-C
 """
 
@@ -226,7 +229,9 @@ GENERAL_EXIT_HELP = f"""\
 exit status:
   {EXIT_OK}    done
   {EXIT_NOT_ALL_SENT}    not everything was done: the service refused a request
-       or could not be reached, or (send-cards) some rows were not sent
+       or could not be reached, (send-cards) some rows were not sent,
+       or the output was closed before all of it was printed (| head,
+       say); what was left to print was dropped
   {EXIT_USAGE}    usage error: bad option, unreadable file or no token; nothing
        was sent
   {EXIT_INTERRUPTED}  stopped with Ctrl-C
@@ -374,7 +379,7 @@ def _run_journal(args: argparse.Namespace) -> int:
     headers = ["KEY", "KIND", "STATE", "UPDATED (UTC)", "TO", "ERROR"]
     if server is not None:
         _say(f"Journal {args.file}: sends to {_describe_server(server)}.")
-    print(_table(headers, rows))
+    _out(_table(headers, rows))
     return EXIT_OK
 
 
@@ -415,10 +420,10 @@ def _settle_by_hand(
             result["card_ids"] = list(args.card_id)
             result["card_id"] = args.card_id[0]
         ledger.mark_sent(entry.key, result)
-        print(f"{entry.key[:16]}: recorded as sent")
+        _out(f"{entry.key[:16]}: recorded as sent")
     else:
         ledger.mark_refused(entry.key, "settled by hand: not sent")
-        print(f"{entry.key[:16]}: recorded as not sent; a rerun sends it")
+        _out(f"{entry.key[:16]}: recorded as not sent; a rerun sends it")
     return EXIT_OK
 
 
@@ -551,17 +556,46 @@ def _add_listing(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``amcards`` command; returns the exit status."""
+    """Run the ``amcards`` command; returns the exit status.
+
+    A reader that goes away (``amcards cards | head -1``) ends nothing
+    early: what is left to print is dropped, and a run that would have
+    exited 0 exits 1 instead, as its output was cut short.
+    """
+    _lost.clear()
+    try:
+        status = _main(argv)
+    except BrokenPipeError:  # a write that did not go through _write
+        _flush_outputs()
+        if not _lost:
+            _drop_output("stdout")
+        status = EXIT_NOT_ALL_SENT
+    _flush_outputs()
+    if _lost and status == EXIT_OK:
+        return EXIT_NOT_ALL_SENT
+    return status
+
+
+def _main(argv: Sequence[str] | None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     if words[:1] == ["fake-server"]:
         return _run_fake_server(words[1:])
     parser = build_parser()
+    # argparse prints help and complaints itself, and ignores a failed
+    # write: they are caught here and written like all other output.
+    printed, complaints = io.StringIO(), io.StringIO()
     try:
-        args = parser.parse_args(words)
+        with redirect_stdout(printed), redirect_stderr(complaints):
+            args = parser.parse_args(words)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    finally:
+        if printed.getvalue():
+            _write("stdout", printed.getvalue())
+        if complaints.getvalue():
+            _write("stderr", complaints.getvalue())
     if args.command is None:
-        parser.print_help(sys.stderr)
+        _write("stderr", parser.format_help())
         return EXIT_USAGE
 
     run: Callable[[argparse.Namespace], int] = args.run
@@ -578,9 +612,75 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
+# Standard output and standard error --------------------------------------
+
+_Stream = Literal["stdout", "stderr"]
+
+#: The streams whose reader went away during this run of main().
+_lost: set[_Stream] = set()
+
+
+def _out(text: str) -> None:
+    """Write a result (standard output)."""
+    _write("stdout", text + "\n")
+
+
 def _say(text: str = "") -> None:
     """Write a line for the person watching (standard error)."""
-    print(text, file=sys.stderr, flush=True)
+    _write("stderr", text + "\n")
+
+
+def _write(name: _Stream, text: str) -> bool:
+    """Write and flush; False when the stream's reader has gone.
+
+    A stream whose reader went away (a closed pipe) is dropped: nothing
+    more is written to it, and the command goes on.
+    """
+    if name in _lost:
+        return False
+    stream = getattr(sys, name)
+    if stream is None:  # started with the stream closed
+        _lost.add(name)
+        return False
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        _drop_output(name)
+        return False
+    return True
+
+
+def _flush_outputs() -> None:
+    names: tuple[_Stream, ...] = ("stdout", "stderr")
+    for name in names:
+        stream = getattr(sys, name)
+        if name in _lost or stream is None:
+            continue
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            _drop_output(name)
+
+
+def _drop_output(name: _Stream) -> None:
+    """Point a stream whose reader went away at os.devnull.
+
+    What it still holds, and whatever else is written to it (Python
+    flushes it on the way out), then goes nowhere, without a
+    BrokenPipeError.
+    """
+    _lost.add(name)
+    stream = getattr(sys, name)
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a file: _write skips it from now on
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, descriptor)
+    finally:
+        os.close(devnull)
 
 
 def _explain(exc: AMcardsException) -> str:
@@ -685,7 +785,7 @@ def _run_templates(args: argparse.Namespace) -> int:
         ]
         for template in templates
     ]
-    print(_table(["ID", "NAME", "GIFTS", "GIFT COST"], rows))
+    _out(_table(["ID", "NAME", "GIFTS", "GIFT COST"], rows))
     return EXIT_OK
 
 
@@ -730,7 +830,7 @@ def _run_cards(args: argparse.Namespace) -> int:
             ]
         )
     headers = ["ID", "STATUS", "SEND DATE", "TO", "WHERE", "TEMPLATE"]
-    print(_table([*headers, "CHARGED"], rows))
+    _out(_table([*headers, "CHARGED"], rows))
     return EXIT_OK
 
 
@@ -769,8 +869,9 @@ def _run_user(args: argparse.Namespace) -> int:
         ("Return address", place or "-"),
     ]
     width = max(len(label) for label, _ in lines) + 1
-    for label, value in lines:
-        print(f"{label + ':':<{width}} {value}")
+    _out(
+        "\n".join(f"{label + ':':<{width}} {value}" for label, value in lines)
+    )
     return EXIT_OK
 
 
@@ -826,7 +927,7 @@ def _plain(value: Any) -> Any:
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True))
+    _out(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True))
 
 
 # send-cards --------------------------------------------------------------
@@ -1478,7 +1579,8 @@ def _confirm(
         )
         return EXIT_USAGE
     question = f"Send {_count(count, noun)} for about {format_cents(total)}?"
-    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    if not _write("stderr", f"{question} [y/N] "):
+        return EXIT_USAGE  # nobody can see the question
     try:
         answer = sys.stdin.readline()
     except KeyboardInterrupt:
@@ -1733,7 +1835,7 @@ def _print_summary(
         lines.append(f"  charged: {format_cents(sum(charged))}")
     elif estimate is not None and args.dry_run:
         lines.append(f"  estimated cost: {format_cents(estimate)}")
-    print("\n".join(lines))
+    _out("\n".join(lines))
 
 
 def _summary_data(
