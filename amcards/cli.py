@@ -352,6 +352,12 @@ def _run_journal(args: argparse.Namespace) -> int:
     _refuse_foreign_database(args.file, "journal")
     try:
         ledger = _open_ledger(args.file)
+    except ValidationError as exc:
+        if exc.field != "path":
+            raise
+        raise UsageError(
+            f"cannot read {args.file} as a journal: {exc.reason}"
+        ) from exc
     except (OSError, sqlite3.Error) as exc:
         raise UsageError(
             f"cannot read {args.file} as a journal: {exc}"
@@ -1223,6 +1229,17 @@ def _open_journal(args: argparse.Namespace) -> SendLedger | None:
             "--journal needs the path of a file (an empty name keeps "
             "nothing, and a rerun would send every row again)"
         )
+    if os.path.isdir(path):
+        raise UsageError(
+            f"--journal {path} is a folder; give the path of a file, "
+            f"such as {os.path.join(path, 'sends.journal')}"
+        )
+    folder = os.path.dirname(path)
+    if folder and not os.path.isdir(folder):
+        raise UsageError(
+            f"--journal {path}: the folder {folder} does not exist; "
+            "create it first, or give a path in a folder that does"
+        )
     if os.path.exists(path) and os.path.samefile(path, args.file):
         raise UsageError("--journal must not be the recipients file")
     _refuse_foreign_database(path, "--journal")
@@ -1231,6 +1248,10 @@ def _open_journal(args: argparse.Namespace) -> SendLedger | None:
         return None
     try:
         return _open_ledger(path)
+    except ValidationError as exc:
+        if exc.field != "path":
+            raise
+        raise UsageError(f"--journal {path}: {exc.reason}") from exc
     except (OSError, sqlite3.Error) as exc:
         raise UsageError(
             f"cannot use {path} as a journal: {exc} (a journal is an "

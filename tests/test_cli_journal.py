@@ -572,6 +572,60 @@ def test_a_journal_that_cannot_be_one_is_a_usage_error(
     assert service.request_count == 0
 
 
+@pytest.mark.parametrize("dry_run", [False, True])
+@pytest.mark.parametrize("where", ["missing folder", "folder"])
+def test_a_journal_path_that_cannot_hold_a_file_is_a_usage_error(
+    service: FakeAMcards,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    where: str,
+    dry_run: bool,
+) -> None:
+    """A folder, or a file in a folder that does not exist, is refused
+    naming --journal, before anything is priced or sent; a dry run finds
+    it too."""
+    path = write_csv(tmp_path, *rows(2))
+    journal = tmp_path / "nodir" / "x.db"
+    wanted = f"amcards: error: --journal {journal}: the folder "
+    if where == "folder":
+        journal = tmp_path
+        wanted = f"amcards: error: --journal {journal} is a folder"
+    options = ["--dry-run"] if dry_run else []
+    assert send(path, journal, *options) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert wanted in err
+    assert "path:" not in err
+    assert "new (a dry run" not in err
+    assert service.request_count == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["people.csv"]
+
+
+def test_a_path_the_ledger_refuses_is_a_usage_error_naming_journal(
+    service: FakeAMcards,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Whatever else SendLedger refuses about its path is a usage error
+    too, in the words of --journal and of the journal command."""
+    from amcards.core.errors import ValidationError
+
+    def refuse(path: str) -> SendLedger:
+        raise ValidationError(field="path", reason="cannot be written")
+
+    monkeypatch.setattr(cli, "_open_ledger", refuse)
+    path = write_csv(tmp_path, *rows(1))
+    journal = tmp_path / "sends.journal"
+    assert send(path, journal) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"--journal {journal}: cannot be written" in err
+    assert service.request_count == 0
+    journal.touch()
+    assert cli.main(["journal", str(journal)]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"cannot read {journal} as a journal: cannot be written" in err
+
+
 def test_help_explains_the_journal_and_the_money_options(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
