@@ -462,7 +462,8 @@ def parse_mapping(items: Iterable[str]) -> dict[str, str]:
     repeat.
 
     Raises:
-        CsvInputError: an item has no "=" or names an unknown field.
+        CsvInputError: an item has no "=", names an unknown field, or
+            maps a header that an earlier item mapped to another field.
     """
     known = {normalize_header(name): name for name in FIELD_ALIASES}
     known[normalize_header(IGNORE)] = IGNORE
@@ -481,8 +482,21 @@ def parse_mapping(items: Iterable[str]) -> dict[str, str]:
                 f"fields are {', '.join(FIELD_ALIASES)}, or {IGNORE!r} to "
                 "leave the column out"
             )
-        mapping[header.strip()] = name
+        header = header.strip()
+        earlier = mapping.setdefault(header, name)
+        if earlier != name:
+            raise _conflicting_maps(header, earlier, header, name, header)
     return mapping
+
+
+def _conflicting_maps(
+    first: str, first_name: str, second: str, second_name: str, column: str
+) -> CsvInputError:
+    return CsvInputError(
+        f'--map "{first}={first_name}" and --map "{second}={second_name}" '
+        f"both name the column {column!r} ({first_name}, then "
+        f"{second_name}); give one --map per column"
+    )
 
 
 def map_columns(
@@ -492,14 +506,20 @@ def map_columns(
 
     Raises:
         CsvInputError: an override names a column the file does not have,
-            two columns mean the same field, or a required field has no
-            column.
+            two overrides name one column differently, two columns mean
+            the same field, or a required field has no column.
     """
     headers = tuple(header.strip() for header in headers)
     chosen: dict[int, str] = {}
+    given: dict[int, str] = {}  # the header each override was given as
     for header, name in (overrides or {}).items():
         index = _find_column(headers, header)
-        chosen[index] = name
+        earlier = chosen.setdefault(index, name)
+        if earlier != name:
+            raise _conflicting_maps(
+                given[index], earlier, header, name, headers[index]
+            )
+        given.setdefault(index, header)
 
     fields: dict[int, str] = {}
     ignored: list[str] = []
@@ -522,7 +542,8 @@ def map_columns(
             '"Your Header=field" for other spellings'
         )
     _refuse_duplicates(headers, fields)
-    _require_columns(headers, fields)
+    overridden = {index: (given[index], chosen[index]) for index in given}
+    _require_columns(headers, fields, overridden)
     return ColumnMap(headers, fields, tuple(ignored))
 
 
@@ -581,18 +602,41 @@ def _refuse_duplicates(
 
 
 def _require_columns(
-    headers: Sequence[str], fields: Mapping[int, str]
+    headers: Sequence[str],
+    fields: Mapping[int, str],
+    overridden: Mapping[int, tuple[str, str]],
 ) -> None:
+    """Refuse a file with no column for a required field.
+
+    ``overridden`` gives, for each column --map named, the header it was
+    named by and the field given; a column that means a missing field by
+    its spelling but was left out or read as another field by --map is
+    named as such.
+    """
     present = set(fields.values())
     for name in REQUIRED_FIELDS:
-        if name not in present:
-            spellings = ", ".join(repr(a) for a in FIELD_ALIASES[name])
-            found = ", ".join(repr(header) for header in headers)
+        if name in present:
+            continue
+        for index, (header, target) in sorted(overridden.items()):
+            if field_for_header(headers[index]) != name:
+                continue
+            if target == IGNORE:
+                what = "left out"
+            else:
+                what = f"read as the {FIELD_LABELS[target]}"
             raise CsvInputError(
-                f"the file has no column for the {FIELD_LABELS[name]} "
-                f"(looked for {spellings}; its columns are {found}); name "
-                f'yours with --map "Your Header={name}"'
+                f"the file has no column for the {FIELD_LABELS[name]}: "
+                f"its column {_describe_column(headers, index)} is {what} "
+                f'by --map "{header}={target}"; drop that --map, or name '
+                f'the column to use with --map "Your Header={name}"'
             )
+        spellings = ", ".join(repr(a) for a in FIELD_ALIASES[name])
+        found = ", ".join(repr(header) for header in headers)
+        raise CsvInputError(
+            f"the file has no column for the {FIELD_LABELS[name]} "
+            f"(looked for {spellings}; its columns are {found}); name "
+            f'yours with --map "Your Header={name}"'
+        )
 
 
 # Step 3: rows ------------------------------------------------------------
