@@ -487,13 +487,15 @@ def _add_send_cards(commands: Any, common: argparse.ArgumentParser) -> None:
         "year ahead is warned about before you confirm)",
     )
     send.add_argument(
-        "--message", help="message printed inside each card (--template)"
+        "--message",
+        help="message printed inside each card (--template); line breaks "
+        "and tabs are kept, other control characters refused",
     )
     send.add_argument(
         "--initiator",
         default=DEFAULT_INITIATOR,
-        help=f"who sends, as recorded on each card (default: "
-        f"{DEFAULT_INITIATOR})",
+        help="who sends, as recorded on each card: one line of at most "
+        f"{MAX_INITIATOR_LENGTH} characters (default: {DEFAULT_INITIATOR})",
     )
     send.add_argument(
         "--journal",
@@ -1102,8 +1104,9 @@ def _check_send_options(args: argparse.Namespace) -> str | None:
 
     if args.campaign is not None and args.message is not None:
         raise UsageError("--message goes with --template, not --campaign")
-    if not args.initiator.strip():
-        raise UsageError("--initiator must not be empty")
+    _check_initiator(args.initiator)
+    if args.message is not None:
+        _check_message(args.message)
     _check_target_id(args)
     if args.max_cost is not None:
         try:
@@ -1116,6 +1119,62 @@ def _check_send_options(args: argparse.Namespace) -> str | None:
         return validators.validate_date(args.send_date, "--send-date")
     except ValidationError as exc:
         raise UsageError(str(exc)) from exc
+
+
+#: The longest --initiator accepted, in characters (the client's limit).
+MAX_INITIATOR_LENGTH = 200
+
+
+def _check_initiator(text: str) -> None:
+    """Refuse an --initiator the client would refuse: blank, too long,
+    or holding a tab, a line break or another control character."""
+    if not text.strip():
+        raise UsageError("--initiator must not be empty")
+    if _unreadable(text):
+        raise UsageError(f"--initiator {text!r} cannot be read as text")
+    length = len(text.strip())
+    if length > MAX_INITIATOR_LENGTH:
+        raise UsageError(
+            f"--initiator is {length} characters long; at most "
+            f"{MAX_INITIATOR_LENGTH} are accepted"
+        )
+    if _CONTROL.search(text.strip()):
+        raise UsageError(
+            f"--initiator contains a tab, a line break or another control "
+            f"character ({text!r}); it names who sends, on one line"
+        )
+
+
+def _check_message(text: str) -> None:
+    """Refuse a blank --message, and one holding a control character
+    other than a line break or a tab (an escape sequence, say)."""
+    if not text.strip():
+        raise UsageError(
+            "--message is empty; leave it out to send the template's "
+            "own message"
+        )
+    if _unreadable(text):
+        raise UsageError("--message cannot be read as text")
+    control = _CONTROL_IN_TEXT.search(text)
+    if control is not None:
+        raise UsageError(
+            f"--message contains the control character "
+            f"U+{ord(control.group()):04X}; only line breaks and tabs are "
+            "allowed"
+        )
+
+
+def _unreadable(text: str) -> bool:
+    """Whether text holds bytes the command line could not decode (they
+    come as lone surrogates)."""
+    return _SURROGATE.search(text) is not None
+
+
+# The control characters (Unicode category Cc); the same but line breaks
+# and tabs; lone surrogates.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _check_target_id(args: argparse.Namespace) -> None:

@@ -1013,6 +1013,71 @@ def test_usage_errors_exit_2_and_send_nothing(
 
 
 @pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--message", ""], "--message is empty"),
+        (["--message", " \n\t "], "--message is empty"),
+        (
+            ["--message", "Hi \x1b[31mthere"],
+            "--message contains the control character U+001B; only line "
+            "breaks and tabs are allowed",
+        ),
+        (
+            ["--message", "Hi\x00"],
+            "--message contains the control character U+0000",
+        ),
+        (
+            ["--message", "Hi\x85"],
+            "--message contains the control character U+0085",
+        ),
+        (["--message", "Hi\udcff"], "--message cannot be read as text"),
+        (["--initiator", "crm\tsync"], "--initiator contains a tab"),
+        (["--initiator", "crm\nsync"], "--initiator contains a tab"),
+        (["--initiator", "crm\x7f"], "--initiator contains a tab"),
+        (
+            ["--initiator", "x" * 201],
+            "--initiator is 201 characters long; at most 200 are accepted",
+        ),
+        (["--initiator", "x" * 5000], "--initiator is 5000 characters long"),
+    ],
+)
+def test_a_blank_message_or_an_odd_initiator_is_a_usage_error(
+    service: FakeAMcards,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    words = ["send-cards", str(EXAMPLE), "--fake", "--yes"]
+    status = cli.main([*words, "--template", "1", *extra])
+    err = capsys.readouterr().err
+    assert status == cli.EXIT_USAGE
+    assert f"amcards: error: {message}" in err
+    assert service.request_count == 0
+
+
+def test_a_message_with_line_breaks_and_tabs_and_a_long_initiator_go_out(
+    service: FakeAMcards,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    real_send = AMcardsClient.send_card
+    seen: list[tuple[str, str | None]] = []
+
+    def watched(self: AMcardsClient, *args: Any, **kw: Any) -> Any:
+        seen.append((args[1], kw.get("message")))
+        return real_send(self, *args, **kw)
+
+    monkeypatch.setattr(AMcardsClient, "send_card", watched)
+    path = write_csv(tmp_path, HEADER, GOOD_ROW)
+    message = "Dear Rosa,\r\n\tthank you!\nAda"
+    initiator = "i" * 200
+    words = ["send-cards", str(path), "--template", "1", "--fake", "--yes"]
+    status = cli.main([*words, "--message", message, "--initiator", initiator])
+    assert status == cli.EXIT_OK
+    assert seen == [(initiator, message)]
+
+
+@pytest.mark.parametrize(
     ("option", "message"),
     [
         (
