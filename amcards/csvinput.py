@@ -685,10 +685,16 @@ def read_recipients(
     """Read, decode and map a recipients file.
 
     Raises:
-        CsvInputError: the file is missing, not UTF-8, not CSV, empty, or
-            its header cannot be mapped.
+        CsvInputError: the name is empty or names a folder; the file is
+            missing, not UTF-8, not CSV, empty, or its header cannot be
+            mapped.
     """
+    if not str(path).strip():  # Path("") would be the current folder
+        raise CsvInputError("the recipients file name is empty")
+    given = str(path)
     path = Path(path)
+    if path.is_dir():
+        raise CsvInputError(f"{given} is a folder, not a recipients file")
     try:
         data = path.read_bytes()
     except OSError as exc:
