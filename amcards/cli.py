@@ -94,7 +94,8 @@ def format_cents(cents: int) -> str:
     return f"{sign}${whole:,}.{part:02d}"
 
 
-_DOLLARS = re.compile(r"\$?(\d+)(?:\.(\d{1,2}))?")
+# ASCII digits only: \d would match any script's digits (full-width too).
+_DOLLARS = re.compile(r"\$?([0-9]+)(?:\.([0-9]{1,2}))?")
 
 #: The largest --max-cost accepted, in cents ($1,000,000): anything above
 #: is taken for a typing mistake.
@@ -104,9 +105,10 @@ MAX_DOLLARS_CENTS = 100_000_000
 def parse_dollars(text: str, what: str = "the amount") -> int:
     """Read a dollar amount ("25", "25.5", "25.00", "$25.00") as cents.
 
-    Anything else (cents, commas, more than two decimals) is refused
-    rather than guessed at, and so are negative amounts and amounts over
-    $1,000,000.  ``what`` names the amount in the messages.
+    Anything else (cents, commas, more than two decimals, digits other
+    than 0-9) is refused rather than guessed at, and so are negative
+    amounts (any minus sign, "-0" too) and amounts over $1,000,000.
+    ``what`` names the amount in the messages.
 
     Raises:
         argparse.ArgumentTypeError: the text is not such an amount.

@@ -172,11 +172,37 @@ def test_max_cost_is_read_as_dollars(text: str, cents: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["2500c", "1,000", "25.001", "", "$", "25 USD", "1e3", "--5"]
+    "text",
+    [
+        "2500c",
+        "1,000",
+        "25.001",
+        "",
+        "$",
+        "25 USD",
+        "1e3",
+        "--5",
+        "\uff12\uff15",  # full-width 25
+        "$\uff12\uff15.00",
+        "25.\uff15",
+        "\u0662\u0665",  # Arabic-Indic 25
+        "2_500",
+    ],
 )
 def test_max_cost_refuses_anything_but_dollars(text: str) -> None:
     with pytest.raises(Exception, match="not an amount in dollars"):
         cli.parse_dollars(text)
+
+
+@pytest.mark.parametrize("text", ["-0", "-0.00", "-$0", "-\uff10"])
+def test_max_cost_with_a_minus_sign_is_negative_even_for_zero(
+    text: str,
+) -> None:
+    """A minus sign is always refused, so -0 reads like -5; a minus
+    before digits that are not ASCII is refused as not an amount."""
+    match = "must not be negative" if text.isascii() else "not an amount"
+    with pytest.raises(Exception, match=match):
+        cli.parse_dollars(text, "--max-cost")
 
 
 @pytest.mark.parametrize(
