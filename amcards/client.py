@@ -642,6 +642,12 @@ class AMcardsClient:
         phone_digits = (
             validators.validate_phone(phone, "phone") if phone else None
         )
+        for name, value in (("notes", notes), ("email", email)):
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(
+                    field=name,
+                    reason=f"expected a string, not {type(value).__name__}",
+                )
         birth = validators.validate_date_parts(
             birth_year, birth_month, birth_day, "birth"
         )
@@ -785,8 +791,8 @@ class AMcardsClient:
         back = validators.validate_return_address(return_address)
         when = _optional_date(send_date, "send_date")
         extras = validators.validate_extra_data(extra_data)
-        if message is not None and not isinstance(message, str):
-            raise ValidationError(field="message", reason="expected a string")
+        if message is not None:
+            validators.validate_message(message)
         if max_cost is not None:
             self._check_spend(
                 max_cost,
@@ -1408,6 +1414,12 @@ def _check_parts(
     ):
         if not callable(value) and not (optional and value is None):
             raise ValidationError(field=field, reason="expected a function")
+    if isinstance(transport, type):
+        raise ValidationError(
+            field="transport",
+            reason=f"got the class {transport.__name__}; pass an instance "
+            f"such as {transport.__name__}()",
+        )
     if transport is not None and not isinstance(transport, Transport):
         raise ValidationError(
             field="transport",
@@ -1437,11 +1449,12 @@ def _check_base_url(base_url: str) -> str:
     if not isinstance(base_url, str):
         raise ValidationError(field="base_url", reason=reason)
     parts = urlsplit(base_url.strip())
+    scheme = parts.scheme.lower()
     try:
         port_ok = parts.port is None or parts.port > 0
     except ValueError:
         port_ok = False
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError(field="base_url", reason=reason)
     if not port_ok:
         raise ValidationError(
@@ -1459,15 +1472,12 @@ def _check_base_url(base_url: str) -> str:
         raise ValidationError(
             field="base_url", reason="must not carry a query or fragment"
         )
-    return base_url.strip().rstrip("/")
+    text = base_url.strip()
+    return (scheme + text[len(parts.scheme) :]).rstrip("/")
 
 
 def _check_initiator(initiator: object) -> str:
-    if not isinstance(initiator, str) or not initiator.strip():
-        raise ValidationError(
-            field="initiator", reason="expected a non-empty string"
-        )
-    return initiator.strip()
+    return validators.validate_initiator(initiator)
 
 
 def _optional_date(value: str | dt.date | None, field: str) -> str | None:

@@ -1070,8 +1070,7 @@ def _key_text(value: str, *, fold: bool = True) -> str:
 def _key_message(message: object) -> str | None:
     if message is None:
         return None
-    if not isinstance(message, str):
-        raise ValidationError(field="message", reason="expected a string")
+    message = validators.validate_message(message)
     text = unicodedata.normalize("NFC", message)
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     return text or None
@@ -1102,15 +1101,12 @@ def card_request(
     Raises:
         ValidationError: naming the bad argument; nothing is recorded.
     """
-    if not isinstance(initiator, str) or not initiator.strip():
-        raise ValidationError(
-            field="initiator", reason="expected a non-empty string"
-        )
-    if message is not None and not isinstance(message, str):
-        raise ValidationError(field="message", reason="expected a string")
+    who = validators.validate_initiator(initiator)
+    if message is not None:
+        validators.validate_message(message)
     return {
         "template_id": validators.validate_id(template_id, "template_id"),
-        "initiator": initiator.strip(),
+        "initiator": who,
         "shipping_address": validators.validate_shipping_address(
             shipping_address
         ),

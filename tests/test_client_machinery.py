@@ -518,3 +518,76 @@ def test_find_recent_cards_refuses_values_that_are_not_text(
         make_client(transport).find_recent_cards(**options)
     assert caught.value.field == next(iter(options))
     assert transport.requests == []
+
+
+def test_a_transport_class_instead_of_an_instance_is_refused() -> None:
+    from amcards.transports.fake import FakeTransport
+
+    with pytest.raises(ValidationError) as caught:
+        AMcardsClient("t", transport=FakeTransport)  # type: ignore[arg-type]
+    assert caught.value.field == "transport"
+    assert "FakeTransport()" in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ("3", "timeout.connect"),
+        (None, "timeout.connect"),
+        (True, "timeout.connect"),
+    ],
+)
+def test_a_timeout_of_the_wrong_type_names_its_part(
+    value: object, field: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Timeout(connect=value)  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+def test_the_scheme_of_base_url_may_be_in_capitals() -> None:
+    client = AMcardsClient(
+        "t",
+        base_url="HTTPS://127.0.0.1:8765/",
+        transport=Scripted(token_answer),
+    )
+    assert client.base_url == "https://127.0.0.1:8765"
+
+
+@pytest.mark.parametrize("options", [{"notes": 5}, {"email": ["a@b.c"]}])
+def test_create_contact_refuses_notes_or_email_that_are_not_text(
+    options: dict[str, Any],
+) -> None:
+    transport = Scripted(token_answer)
+    with pytest.raises(ValidationError) as caught:
+        make_client(transport).create_contact(
+            "Ralph",
+            "Mullins",
+            "2285 Reppert Road",
+            "Southfield",
+            "MI",
+            "48075",
+            **options,
+        )
+    assert caught.value.field == next(iter(options))
+    assert transport.requests == []
+
+
+@pytest.mark.parametrize(
+    ("initiator", "message", "field"),
+    [
+        ("shop\nsync", None, "initiator"),
+        ("x" * 201, None, "initiator"),
+        ("shop", "\x1b[2Jhello", "message"),
+    ],
+)
+def test_send_card_checks_initiator_and_message_before_any_request(
+    initiator: str, message: str | None, field: str
+) -> None:
+    transport = Scripted(token_answer)
+    with pytest.raises(ValidationError) as caught:
+        make_client(transport).send_card(
+            1, initiator, ADDRESS, message=message
+        )
+    assert caught.value.field == field
+    assert transport.requests == []

@@ -37,7 +37,9 @@ from amcards.core.validators import (
     validate_date_parts,
     validate_extra_data,
     validate_id,
+    validate_initiator,
     validate_limit_skip,
+    validate_message,
     validate_phone,
     validate_return_address,
     validate_shipping_address,
@@ -334,7 +336,14 @@ def test_extra_data_errors_name_the_key(value, field, reason):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0, "0"), (42, "42"), ("42", "42"), (" 7 ", "7"), ("007", "7")],
+    [
+        (1, "1"),
+        (42, "42"),
+        ("42", "42"),
+        (" 7 ", "7"),
+        ("007", "7"),
+        (2**63 - 1, str(2**63 - 1)),
+    ],
 )
 def test_ids_are_digit_strings(value, expected):
     """Ids may be ints or digit strings and come back as strings."""
@@ -342,7 +351,24 @@ def test_ids_are_digit_strings(value, expected):
 
 
 @pytest.mark.parametrize(
-    "value", [-1, True, 1.0, None, "", "12a", "-3", "\u0663", "1 2"]
+    "value",
+    [
+        -1,
+        0,
+        "0",
+        "000",
+        2**63,
+        "9" * 30,
+        "0" * 40 + "9" * 30,
+        True,
+        1.0,
+        None,
+        "",
+        "12a",
+        "-3",
+        "\u0663",
+        "1 2",
+    ],
 )
 def test_bad_ids_name_the_field(value):
     """Anything but a non-negative integer id is refused, naming it."""
@@ -800,6 +826,8 @@ def _independent_parts_rule(
         return False
     if day is not None and not 1 <= int(day) <= 31:
         return False
+    if day is not None and month is None:
+        return False
     if month is not None and day is not None:
         try:
             dt.date(
@@ -856,3 +884,82 @@ def test_date_parts_accept_february_29_without_a_year_and_ints() -> None:
     assert validate_date_parts(None, "02", "29", "birth") == (None, "02", "29")
     assert validate_date_parts(1986, 5, 7, "anniversary") == ("1986", "5", "7")
     assert validate_date_parts(" ", "", None, "birth") == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("limit", "skip", "field"),
+    [(1, 2**63, "skip"), (2**63, 0, "limit"), (1, 10**20, "skip")],
+)
+def test_limit_and_skip_stop_at_the_largest_id(
+    limit: int, skip: int, field: str
+) -> None:
+    """Offsets past any 64-bit id are a mistake, refused before a request."""
+    with pytest.raises(ValidationError) as caught:
+        validate_limit_skip(limit, skip)
+    assert caught.value.field == field
+    assert validate_limit_skip(2**63 - 1, 2**63 - 1) == (2**63 - 1, 2**63 - 1)
+
+
+@pytest.mark.parametrize(
+    ("parts", "reason"),
+    [((None, None, "5"), "needs its month"), (("1986", None, "5"), "needs")],
+)
+def test_a_day_without_its_month_is_refused(
+    parts: tuple[str | None, str | None, str | None], reason: str
+) -> None:
+    with pytest.raises(DateFormatError) as caught:
+        validate_date_parts(*parts, "birth")
+    assert caught.value.field == "birth_day"
+    assert reason in caught.value.reason
+
+
+# Initiators and messages ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("", "non-empty"),
+        ("   ", "non-empty"),
+        (None, "non-empty"),
+        (5, "non-empty"),
+        ("shop\tsync", "control character"),
+        ("shop\nsync", "control character"),
+        ("x" * 201, "201 characters long"),
+    ],
+)
+def test_bad_initiators_are_refused(value: object, reason: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate_initiator(value)
+    assert caught.value.field == "initiator"
+    assert reason in caught.value.reason
+
+
+def test_an_initiator_is_stripped() -> None:
+    assert validate_initiator("  shop-sync ") == "shop-sync"
+    assert validate_initiator("x" * 200) == "x" * 200
+
+
+@pytest.mark.parametrize(
+    "value", ["Hi!", "Dear Zoë,\n\tthanks!\r\n", "", "  spaced  "]
+)
+def test_a_message_is_kept_exactly(value: str) -> None:
+    assert validate_message(value) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("\x1b[31mred", "U+001B"),
+        ("nul\x00", "U+0000"),
+        ("lone \ud800", "U+D800"),
+        (5, "expected a string, got int"),
+    ],
+)
+def test_a_message_that_does_not_print_is_refused(
+    value: object, reason: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate_message(value)
+    assert caught.value.field == "message"
+    assert reason in caught.value.reason

@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 
 import attrs
 
+from amcards.core.errors import ValidationError
+
 __all__ = ["Headers", "Request", "Response", "Timeout"]
 
 Headers = tuple[tuple[str, str], ...]
@@ -37,7 +39,8 @@ class Timeout:
         connect: Seconds to wait for a connection to open.
         read: Seconds to wait for each read of the answer.
 
-    Both must be finite and above zero (ValueError otherwise).
+    Both must be finite numbers above zero; anything else raises
+    :class:`~amcards.core.errors.ValidationError` (a ValueError).
     """
 
     connect: float = 5.0
@@ -46,10 +49,15 @@ class Timeout:
     def __attrs_post_init__(self) -> None:
         for name in ("connect", "read"):
             value = getattr(self, name)
-            if not value > 0 or value == float("inf"):
-                raise ValueError(
+            number = isinstance(value, (int, float)) and not isinstance(
+                value, bool
+            )
+            if not number or not value > 0 or value == float("inf"):
+                raise ValidationError(
                     f"Timeout.{name} must be a finite number of seconds "
-                    f"above zero, got {value!r}"
+                    f"above zero, got {value!r}",
+                    field=f"timeout.{name}",
+                    reason="expected a finite number of seconds above zero",
                 )
 
 

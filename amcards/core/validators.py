@@ -41,6 +41,8 @@ from amcards.core.errors import (
 __all__ = [
     "CAMPAIGN_ADDRESS_KEYS",
     "MAX_ADDRESS_VALUE_LENGTH",
+    "MAX_ID",
+    "MAX_INITIATOR_LENGTH",
     "OPTIONAL_ADDRESS_KEYS",
     "REQUIRED_ADDRESS_KEYS",
     "RETURN_ADDRESS_KEYS",
@@ -54,7 +56,9 @@ __all__ = [
     "validate_date_parts",
     "validate_extra_data",
     "validate_id",
+    "validate_initiator",
     "validate_limit_skip",
+    "validate_message",
     "validate_phone",
     "validate_return_address",
     "validate_shipping_address",
@@ -69,6 +73,11 @@ REQUIRED_ADDRESS_KEYS = (
     "state",
     "postal_code",
 )
+#: The longest initiator accepted, in characters.
+MAX_INITIATOR_LENGTH = 200
+#: The largest id, offset or page size sent: the service's ids are 64-bit
+#: integers, so anything larger is a mistake caught before any request.
+MAX_ID = 2**63 - 1
 #: The longest address value accepted, in characters; far more than any
 #: envelope line holds, so only a mistake (a whole record pasted into one
 #: field) is refused.
@@ -275,7 +284,7 @@ def validate_date_parts(
 
     Each part may be left out (None or blank).  A part given is an int or
     a string of ASCII digits: the year has four digits, the month is 1 to
-    12, the day 1 to 31, and a day given with its month must exist in
+    12, the day 1 to 31, a day needs its month, and it must exist in
     that month (of that year when the year is given too, so "02-29"
     needs a leap year or no year).  Parts come back as strings of their
     digits, stripped, neither padded nor cut (the int 5 becomes "5"), and
@@ -316,6 +325,10 @@ def validate_date_parts(
         checked.append(text)
         numbers.append(int(text))
     y, m, d = numbers
+    if d is not None and m is None:
+        raise DateFormatError(
+            field=f"{field}_day", reason="a day needs its month"
+        )
     if m is not None and d is not None:
         try:
             dt.date(2000 if y is None else y, m, d)
@@ -325,6 +338,59 @@ def validate_date_parts(
                 field=f"{field}_day", reason=f"{when} is not a real date"
             ) from None
     return checked[0], checked[1], checked[2]
+
+
+def validate_initiator(value: object, field: str = "initiator") -> str:
+    """Return the name of the sending integration, stripped.
+
+    It must be a non-blank string of at most
+    :data:`MAX_INITIATOR_LENGTH` characters, with no tabs, line breaks or
+    other control characters (it is looked up by exact value later).
+
+    Raises:
+        ValidationError: naming ``field``.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(
+            field=field, reason="expected a non-empty string"
+        )
+    text = value.strip()
+    if len(text) > MAX_INITIATOR_LENGTH:
+        raise ValidationError(
+            field=field,
+            reason=f"is {len(text)} characters long; at most "
+            f"{MAX_INITIATOR_LENGTH} are accepted",
+        )
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in text):
+        raise ValidationError(
+            field=field,
+            reason="contains a tab, a line break or another control character",
+        )
+    return text
+
+
+def validate_message(value: object, field: str = "message") -> str:
+    """Return a card's message as given, once it is text that prints.
+
+    Line breaks and tabs are kept; other control characters (an escape
+    sequence pasted from a terminal, a NUL) and lone surrogates are
+    refused.  Nothing is stripped or changed.
+
+    Raises:
+        ValidationError: naming ``field``.
+    """
+    if not isinstance(value, str):
+        raise ValidationError(
+            field=field, reason=f"expected a string, got {_type_name(value)}"
+        )
+    for char in value:
+        category = unicodedata.category(char)
+        if (category == "Cc" and char not in "\n\r\t") or category == "Cs":
+            raise ValidationError(
+                field=field,
+                reason=f"contains the control character U+{ord(char):04X}",
+            )
+    return value
 
 
 def validate_phone(value: str, field: str) -> str:
@@ -397,28 +463,37 @@ def validate_extra_data(
 def validate_id(value: int | str, field: str) -> str:
     """Return an object id as a string of digits.
 
-    An int must not be negative; a string must hold only digits (spaces
-    around them are stripped).  Leading zeros are dropped.
+    An id is a whole number from 1 to :data:`MAX_ID`, given as an int or
+    as a string of ASCII digits (spaces around them are stripped, leading
+    zeros dropped).
 
     Raises:
         ValidationError: naming ``field``.
     """
+    number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
-        if value >= 0:
-            return str(value)
+        number = value
     elif isinstance(value, str) and _is_digits(value.strip()):
-        return str(int(value.strip()))
-    raise ValidationError(
-        field=field,
-        reason=(
-            "expected a non-negative int or a string of digits, "
-            f"got {_type_name(value)} {value!r}"
-        ),
-    )
+        text = value.strip().lstrip("0") or "0"
+        number = int(text) if len(text) <= len(str(MAX_ID)) else MAX_ID + 1
+    if number is None:
+        raise ValidationError(
+            field=field,
+            reason=(
+                "expected an int or a string of digits, "
+                f"got {_type_name(value)} {value!r}"
+            ),
+        )
+    if not 1 <= number <= MAX_ID:
+        raise ValidationError(
+            field=field, reason=f"ids run from 1 to {MAX_ID}, got {value!r}"
+        )
+    return str(number)
 
 
 def validate_limit_skip(limit: int, skip: int) -> tuple[int, int]:
-    """Return ``(limit, skip)`` once both are ints, limit >= 1, skip >= 0.
+    """Return ``(limit, skip)`` once both are ints, limit from 1 and skip
+    from 0, neither above :data:`MAX_ID`.
 
     Raises:
         ValidationError: naming ``limit`` or ``skip``.
@@ -429,9 +504,10 @@ def validate_limit_skip(limit: int, skip: int) -> tuple[int, int]:
                 field=name,
                 reason=f"expected an int, got {_type_name(value)}",
             )
-        if value < least:
+        if not least <= value <= MAX_ID:
             raise ValidationError(
-                field=name, reason=f"must be {least} or more, got {value}"
+                field=name,
+                reason=f"must be from {least} to {MAX_ID}, got {value}",
             )
     return limit, skip
 
