@@ -159,6 +159,14 @@ REQUIRED_FIELDS = (
 # Countries whose addresses need a state or province.
 COUNTRIES_WITH_STATES = frozenset({"US", "CA", "AU"})
 
+# Why a row of each of those countries needs a state, in words: "a CA
+# address" alone would read as Californian.
+_STATE_NEEDED = {
+    "US": "a US address needs one",
+    "CA": "a Canadian (CA) address needs a province or territory",
+    "AU": "an Australian (AU) address needs a state or territory",
+}
+
 _US_ZIP = re.compile(r"\d{5}(-\d{4})?")
 _SHORT_US_ZIP = re.compile(r"(\d{3,4})(-\d{4})?")
 _DATE_SHAPE = re.compile(r"(\d{4}-)?\d{1,2}-\d{1,2}")
@@ -859,7 +867,7 @@ def _missing(
         if not values.get(name) and name not in unread:
             problem = f"the {FIELD_LABELS[name]} is missing"
             if name == "state":
-                problem += f" (a {country} address needs one)"
+                problem += f" ({_STATE_NEEDED[country]})"
             problems.append(problem)
     return problems
 

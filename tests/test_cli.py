@@ -463,7 +463,18 @@ def test_a_good_row_becomes_a_normalised_address() -> None:
         ({"state": ""}, "the state is missing (a US address needs one)"),
         (
             {"state": "", "country": "Canada"},
-            "the state is missing (a CA address needs one)",
+            "the state is missing (a Canadian (CA) address needs a "
+            "province or territory)",
+        ),
+        (
+            {"state": "", "country": "CA"},
+            "the state is missing (a Canadian (CA) address needs a "
+            "province or territory)",
+        ),
+        (
+            {"state": "", "country": "AU"},
+            "the state is missing (an Australian (AU) address needs a "
+            "state or territory)",
         ),
         (
             {"postal_code": "2108"},
