@@ -230,3 +230,29 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 
     with pytest.raises(AttributeError, match="NoSuchThing"):
         amcards.testing.NoSuchThing  # noqa: B018
+
+
+class SendAndCloseOnly:
+    """The least a transport needs: send and close, no ``with``."""
+
+    def __init__(self) -> None:
+        self._inner = HttpClientTransport()
+
+    def send(
+        self, request: Request, *, timeout: Timeout | None = None
+    ) -> Response:
+        return self._inner.send(request, timeout=timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+@pytest.mark.sockets
+class TestSendAndCloseOnly(TransportSuite):
+    """A transport without ``with`` support passes; that case skips."""
+
+    @pytest.fixture
+    def transport(self) -> Iterator[SendAndCloseOnly]:
+        transport = SendAndCloseOnly()
+        yield transport
+        transport.close()
