@@ -75,8 +75,9 @@ REQUIRED_ADDRESS_KEYS = (
 )
 #: The longest initiator accepted, in characters.
 MAX_INITIATOR_LENGTH = 200
-#: The largest id, offset or page size sent: the service's ids are 64-bit
-#: integers, so anything larger is a mistake caught before any request.
+#: The largest id, offset or page size sent.  The service's ids are
+#: 64-bit integers, so anything larger is a mistake caught before any
+#: request.
 MAX_ID = 2**63 - 1
 #: The longest address value accepted, in characters; far more than any
 #: envelope line holds, so only a mistake (a whole record pasted into one
