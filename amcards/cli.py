@@ -324,7 +324,6 @@ def _add_journal(commands: Any) -> None:
     )
     journal.add_argument(
         "--card-id",
-        type=int,
         action="append",
         default=[],
         metavar="ID",
@@ -351,6 +350,10 @@ def _run_journal(args: argparse.Namespace) -> int:
             raise UsageError(f"{option} is empty")
     if args.card_id and not args.mark_sent:
         raise UsageError("--card-id goes with --mark-sent")
+    args.card_id = [
+        _check_id("--card-id", value, "a card number like 1234")
+        for value in args.card_id
+    ]
     _refuse_foreign_database(args.file, "journal")
     try:
         ledger = _open_ledger(args.file)
@@ -544,12 +547,11 @@ def _add_listing(
     )
     listing.add_argument(
         "--limit",
-        type=int,
-        default=25,
+        default="25",
         help=f"how many, at most {MAX_LIMIT} (default: 25)",
     )
     listing.add_argument(
-        "--skip", type=int, default=0, help="how many to skip (default: 0)"
+        "--skip", default="0", help="how many to skip (default: 0)"
     )
     runner = _run_templates
     if name == "cards":
@@ -890,14 +892,62 @@ MAX_LIMIT = 1000
 
 
 def _check_paging(args: argparse.Namespace) -> None:
-    if args.limit < 1:
-        raise UsageError("--limit must be 1 or more")
+    """Read --limit and --skip, refusing them out of bounds."""
+    limit, skip = args.limit, args.skip
+    args.limit = _whole_number("--limit", limit)
+    if args.limit is None or args.limit < 1:
+        raise UsageError(f"--limit must be 1 or more (got {limit!r})")
     if args.limit > MAX_LIMIT:
         raise UsageError(
             f"--limit must be at most {MAX_LIMIT}; use --skip to see more"
         )
-    if args.skip < 0:
-        raise UsageError("--skip must be 0 or more")
+    args.skip = _whole_number("--skip", skip)
+    if args.skip is None:
+        raise UsageError(f"--skip must be 0 or more (got {skip!r})")
+    if args.skip > MAX_ID:
+        raise UsageError(f"--skip must be at most {MAX_ID} (got {skip!r})")
+
+
+#: The largest id or --skip the command sends: the service's ids are
+#: 64-bit integers, so anything larger is a typing mistake.
+MAX_ID = 2**63 - 1
+
+
+def _whole_number(option: str, text: str) -> int | None:
+    """A number written in the digits 0-9 (spaces around are fine), or
+    None for one with a minus sign; anything above :data:`MAX_ID` comes
+    back as ``MAX_ID + 1``.
+
+    Raises:
+        UsageError: the text is not such a number (other scripts' digits,
+            a plus sign, underscores, letters).
+    """
+    digits = text.strip()
+    negative = digits.startswith("-")
+    digits = digits.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        raise UsageError(
+            f"{option} must be a whole number in the digits 0-9 (got {text!r})"
+        )
+    if negative:
+        return None
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > len(str(MAX_ID)):
+        return MAX_ID + 1  # int() of a very long text is slow, or refused
+    return min(int(digits), MAX_ID + 1)
+
+
+def _check_id(option: str, text: str, wanted: str) -> int:
+    """An id given as an option: a number from 1 to :data:`MAX_ID`."""
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()):
+        raise UsageError(f"{option} must be {wanted} (got {text!r})")
+    number = _whole_number(option, digits)
+    if number is None or not 1 <= number <= MAX_ID:
+        raise UsageError(
+            f"{option} {digits} is not an id: ids run from 1 to {MAX_ID}"
+        )
+    return number
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -1187,9 +1237,7 @@ def _check_target_id(args: argparse.Namespace) -> None:
     else:
         option, value = "--template", args.template
         wanted = "a template number like 1; see 'amcards templates'"
-    digits = value.strip()
-    if not (digits.isascii() and digits.isdigit()):
-        raise UsageError(f"{option} must be {wanted} (got {value!r})")
+    _check_id(option, value, wanted)
 
 
 def _today() -> str:
