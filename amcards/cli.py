@@ -219,7 +219,8 @@ exit status:
        the balance or --max-cost stopped the run; the service
        refused a request (the token, say) or could not be reached;
        or the output was closed before all of it was printed (| head,
-       say): the run still went to the end, every send in --journal
+       say), though the run itself went on to the end (and --journal
+       recorded every send)
   {EXIT_USAGE}    usage error, nothing sent: bad option, unreadable file, no
        token, a template or campaign that is not in the account, or
        --yes needed without a terminal to ask on
