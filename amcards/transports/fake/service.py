@@ -233,7 +233,7 @@ TOKEN = "/oauth2/token/"
 
 _RESOURCE = re.compile(r"/\.api/v1/([a-z]+)/(?:([0-9]+)/)?")
 _OWNER = re.compile(r"/\.api/v1/user/([0-9]+)/")
-_INTEGER = re.compile(r"-?[0-9]{1,18}")
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
 _DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
 _LOOKUPS = (
     "exact",

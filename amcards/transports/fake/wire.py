@@ -65,9 +65,9 @@ _DIGITS = re.compile(r"[0-9]+")
 #: refused as soon as it is read.
 MAX_JSON_DEPTH = 32
 
-#: The most digits a number read from text may have: more than any id,
-#: count or amount the fake holds, and far from int()'s own limit.
-MAX_DIGITS = 18
+#: The most digits a number read from text may have: those of the largest
+#: 64-bit id or offset, and far from int()'s own limit.
+MAX_DIGITS = 19
 
 
 class Refusal(Exception):
