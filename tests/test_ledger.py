@@ -1249,3 +1249,33 @@ def test_settings_of_the_wrong_kind_are_refused(
         SendLedger(db, **options)
     assert caught.value.field == field
     assert not db.exists()
+
+
+def test_a_recording_of_the_fake_and_a_replay_never_count_as_real(
+    tmp_path: Path, service: fake.FakeAMcards
+) -> None:
+    """Wrapping the fake in a recorder keeps its server name; a replay
+    has one of its own: neither ties a ledger to the real service."""
+    from amcards.transports.recorded import (
+        RecordingTransport,
+        ReplayTransport,
+    )
+    from amcards.transports.urllib3_transport import Urllib3Transport
+
+    cassette = tmp_path / "practice.json"
+    recorder = RecordingTransport(fake.FakeTransport(service), cassette)
+    with SendLedger(tmp_path / "practice.db") as practice:
+        client = AMcardsClient(fake.DEMO_ACCESS_TOKEN, transport=recorder)
+        send_card_once(client, practice, 1, "me", ADDRESS)
+        recorder.close()
+        assert practice.server == fake.FakeTransport.ledger_server
+        stand_in = Scripted(lambda request: Response(500))
+        real = AMcardsClient("real-token", transport=stand_in)
+        with pytest.raises(ValidationError):
+            send_card_once(real, practice, 1, "me", ADDRESS)
+    with SendLedger(tmp_path / "replayed.db") as replayed:
+        client = AMcardsClient("t", transport=ReplayTransport(cassette))
+        send_card_once(client, replayed, 1, "me", ADDRESS)
+        assert replayed.server == ReplayTransport.ledger_server
+    plain = RecordingTransport(Urllib3Transport(), tmp_path / "real.json")
+    assert plain.ledger_server is None

@@ -757,6 +757,14 @@ class RecordingTransport:
         """Where the cassette is written."""
         return self._path
 
+    @property
+    def ledger_server(self) -> str | None:
+        """The inner transport's ``ledger_server``, if it names one: a
+        recording of a fake is still a fake for a send ledger (see
+        :func:`amcards.ledger.server_of`)."""
+        named = getattr(self._inner, "ledger_server", None)
+        return named if isinstance(named, str) else None
+
     def send(
         self, request: Request, *, timeout: Timeout | None = None
     ) -> Response:
@@ -828,6 +836,11 @@ class ReplayTransport:
             the file, such as ``exchanges[3].request.query``.
         ValidationError: ``path`` is empty or not a path.
     """
+
+    #: The server a send ledger records for replayed sends: nothing a
+    #: cassette answers was sent anywhere, so it never counts as sent on a
+    #: real server (see :func:`amcards.ledger.server_of`).
+    ledger_server = "https://amcards.replay.invalid"
 
     def __init__(self, path: _PathLike, *, any_order: bool = False) -> None:
         if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
