@@ -152,7 +152,7 @@ DEFAULT_SETTLE_AFTER = 60.0
 DEFAULT_LOOKUP_LIMIT = 100
 #: Part of every derived key; a change to the derivation bumps it, so
 #: keys derived by an older version never match new ones by accident.
-KEY_VERSION = 3
+KEY_VERSION = 4
 
 _HOST = socket.gethostname()
 _ERROR_LIMIT = 1000
@@ -861,7 +861,9 @@ def derive_key(
       countries or CRM ids differ are taken for one, which errs on the
       side of not mailing twice).  A US, Canadian or Australian state
       written out becomes its code (``"Michigan"`` is ``"mi"``), spaces
-      leave postal codes, and a US ZIP+4 keeps its first five digits.  For
+      leave postal codes, and a US ZIP+4 keeps its first five digits.
+      On campaign kinds a phone number loses the country code 1 it may
+      start with, and a birth date keeps only its month and day.  For
       ``cards`` and ``campaign_multi``, ``address`` is a list of
       recipients and this is their list sorted
       (their order does not matter); a contact's ``extra_data`` is kept
@@ -953,6 +955,12 @@ def _key_address(
         if country == "US" and _ZIP_PLUS_4.fullmatch(postal):
             postal = postal[:5]
         canonical["postal_code"] = postal
+    phone = canonical.get("phone_number")
+    if phone is not None and len(phone) == 11 and phone.startswith("1"):
+        canonical["phone_number"] = phone[1:]
+    if "birth_date" in canonical:
+        # A drip mails on the birthday: the year does not change it.
+        canonical["birth_date"] = canonical["birth_date"][-5:]
     if extra_data:
         canonical["extra_data"] = extra_data
     return canonical

@@ -613,7 +613,7 @@ def test_a_derived_key_is_the_digest_of_the_documented_json() -> None:
     expected = hashlib.sha256(text.encode("utf-8")).hexdigest()
     assert derive_key("card", 1, ADDRESS, "2024-05-01", "Hi") == expected
     assert expected == (
-        "2e5b81895f41645c7b669f7cdddd98107fe171ba7782d338831175c6071e97d2"
+        "7daf5fa58f78299b6267aaa8232315f4ee61064036f730cd083237661095b131"
     )
 
 
@@ -1279,3 +1279,30 @@ def test_a_recording_of_the_fake_and_a_replay_never_count_as_real(
         assert replayed.server == ReplayTransport.ledger_server
     plain = RecordingTransport(Urllib3Transport(), tmp_path / "real.json")
     assert plain.ledger_server is None
+
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [
+        (
+            {"phone_number": "313-555-0100"},
+            {"phone_number": "+1 313 555 0100"},
+        ),
+        ({"phone_number": "13135550100"}, {"phone_number": "(313) 555-0100"}),
+        ({"birth_date": "01-02"}, {"birth_date": "1970-01-02"}),
+    ],
+)
+def test_a_campaign_recipient_written_another_way_has_one_key(
+    first: dict[str, str], again: dict[str, str]
+) -> None:
+    """The phone with or without its country code 1, a birthday with or
+    without its year: one person, enrolled once."""
+    one = derive_key("campaign", 21, dict(ADDRESS, **first))
+    two = derive_key("campaign", 21, dict(ADDRESS, **again))
+    assert one == two
+
+
+def test_a_different_birthday_is_a_different_campaign_recipient() -> None:
+    one = derive_key("campaign", 21, dict(ADDRESS, birth_date="01-02"))
+    two = derive_key("campaign", 21, dict(ADDRESS, birth_date="01-03"))
+    assert one != two
