@@ -837,7 +837,7 @@ class ReplayTransport:
         ValidationError: ``path`` is empty or not a path.
     """
 
-    #: The server a send ledger records for replayed sends: nothing a
+    #: The server a send ledger records for replayed sends.  Nothing a
     #: cassette answers was sent anywhere, so it never counts as sent on a
     #: real server (see :func:`amcards.ledger.server_of`).
     ledger_server = "https://amcards.replay.invalid"

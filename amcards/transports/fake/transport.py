@@ -32,7 +32,7 @@ class FakeTransport:
     """
 
     #: The server a send ledger records for sends through a fake, whatever
-    #: the client's ``base_url``: a card sent to a fake is never taken for
+    #: the client's ``base_url``.  A card sent to a fake is never taken for
     #: one sent to the real service (see :meth:`SendLedger.bind
     #: <amcards.ledger.SendLedger.bind>`).  Under ``.invalid``, a name
     #: that can never reach a real host.
