@@ -256,3 +256,47 @@ class TestSendAndCloseOnly(TransportSuite):
         transport = SendAndCloseOnly()
         yield transport
         transport.close()
+
+
+class RetriesOnServerErrors(HttpClientTransport):
+    """Sends again after a 5xx or a 429: a send could be mailed twice."""
+
+    def send(
+        self, request: Request, *, timeout: Timeout | None = None
+    ) -> Response:
+        response = super().send(request, timeout=timeout)
+        if response.status >= 500 or response.status == 429:
+            response = super().send(request, timeout=timeout)
+        return response
+
+
+class RetriesOnTimeout(HttpClientTransport):
+    """Sends again after a read timeout, still within the time allowed."""
+
+    def send(
+        self, request: Request, *, timeout: Timeout | None = None
+    ) -> Response:
+        short = Timeout(connect=1.0, read=0.2)
+        try:
+            return super().send(request, timeout=short)
+        except ReadTimeoutError:
+            return super().send(request, timeout=short)
+
+
+@pytest.mark.sockets
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_the_suite_catches_a_transport_that_repeats_after_a_status(
+    echo_server: EchoServer, status: int
+) -> None:
+    with pytest.raises(AssertionError, match="repeated"):
+        SUITE.test_statuses_are_returned_not_raised(
+            RetriesOnServerErrors(), echo_server.base_url, status
+        )
+
+
+@pytest.mark.sockets
+def test_the_suite_catches_a_transport_that_repeats_after_a_timeout() -> None:
+    with pytest.raises(AssertionError, match="repeated"):
+        SUITE.test_a_silent_server_times_out_within_the_timeout(
+            RetriesOnTimeout()
+        )

@@ -7,6 +7,7 @@ talks to.  It runs in memory (:class:`EchoTransport`) or over real sockets
 - ``/status/<code>`` answers with that status and ``{"status": code}``;
 - ``/unicode`` answers :data:`UNICODE_TEXT` as UTF-8 ``text/plain``;
 - ``/large?size=N`` answers N bytes of :func:`large_body`;
+- a ``nonce`` query parameter is counted (:func:`echo_requests_seen`);
 - every other path answers 200 with a JSON description of the request:
   ``method``, ``path``, ``query`` (a list of pairs), ``headers`` (names in
   lower case) and ``body_base64``; the header ``X-Echo-Method`` repeats
@@ -22,6 +23,7 @@ Everything here uses the standard library only and listens on loopback.
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import json
 import socket
@@ -42,6 +44,7 @@ __all__ = [
     "ScriptedServer",
     "cut_body_short",
     "echo_app",
+    "echo_requests_seen",
     "hang_up",
     "large_body",
     "never_answer",
@@ -63,8 +66,24 @@ def large_body(size: int) -> bytes:
     return pattern * whole + pattern[:rest]
 
 
+_seen: collections.Counter[str] = collections.Counter()
+_seen_lock = threading.Lock()
+
+
+def echo_requests_seen(nonce: str) -> int:
+    """How many requests carrying ``?nonce=<nonce>`` the echo service has
+    answered in this process, in memory or over sockets: a transport that
+    repeats a request on its own shows up here."""
+    with _seen_lock:
+        return _seen[nonce]
+
+
 def echo_app(request: Request) -> Response:
     """Answer ``request`` following the echo contract above."""
+    for name, value in request.query:
+        if name == "nonce":
+            with _seen_lock:
+                _seen[value] += 1
     if request.path.startswith("/status/"):
         status = int(request.path.rsplit("/", 1)[1])
         body = json.dumps({"status": status}).encode()

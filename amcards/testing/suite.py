@@ -36,6 +36,7 @@ import base64
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -53,6 +54,7 @@ from amcards.testing.servers import (
     EchoServer,
     ScriptedServer,
     cut_body_short,
+    echo_requests_seen,
     hang_up,
     large_body,
     never_answer,
@@ -72,7 +74,7 @@ JSON_BODY = (
 SHORT = Timeout(connect=2.0, read=0.5)
 
 #: How long past the read timeout a silent server may keep a send waiting.
-GRACE = 1.5
+GRACE = 1.0
 
 
 _shared_server: EchoServer | None = None
@@ -197,11 +199,17 @@ class TransportSuite:
     def test_statuses_are_returned_not_raised(
         self, transport: Transport, base_url: str, status: int
     ) -> None:
-        """Every status comes back as a Response, with its body."""
-        request = self.request(base_url, "GET", f"/status/{status}")
+        """Every status comes back as a Response, with its body, after
+        exactly one request: a 5xx or a 429 is not tried again by the
+        transport (only the client decides that)."""
+        nonce = uuid.uuid4().hex
+        request = self.request(
+            base_url, "POST", f"/status/{status}", query=[("nonce", nonce)]
+        )
         response = transport.send(request)
         assert response.status == status
         assert json.loads(response.body) == {"status": status}
+        assert echo_requests_seen(nonce) == 1, "the request was repeated"
 
     def test_headers_are_read_case_insensitively(
         self, transport: Transport, base_url: str
@@ -322,11 +330,13 @@ class TransportSuite:
         The request did arrive, so ``request_sent`` is True.
         """
         with ScriptedServer(never_answer) as server:
-            request = self.request(server.base_url, "GET", "/slow/")
+            request = self.request(server.base_url, "POST", "/slow/")
             started = time.monotonic()
             with pytest.raises(ReadTimeoutError) as caught:
                 transport.send(request, timeout=SHORT)
             waited = time.monotonic() - started
+            time.sleep(0.1)
+            assert server.connections == 1, "the request was repeated"
         assert waited < SHORT.read + GRACE
         assert caught.value.request_sent is True
 
