@@ -738,7 +738,7 @@ def _open_client(
     )
     if base_url is None:
         base_url = DEFAULT_BASE_URL
-    if not base_url.startswith(("http://", "https://")):
+    if not base_url.lower().startswith(("http://", "https://")):
         raise UsageError(
             f"{base_url_from}: {base_url!r} is not an http:// or https:// URL"
         )

@@ -123,3 +123,15 @@ def test_the_environment_is_used_without_options(
         monkeypatch.setenv(cli.BASE_URL_ENV, server.base_url)
         assert cli.main(["user", "--json"]) == cli.EXIT_OK
     assert '"email"' in capsys.readouterr().out
+
+
+@pytest.mark.sockets
+def test_a_scheme_in_capitals_is_accepted(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeServer() as server:
+        monkeypatch.setenv(cli.TOKEN_ENV, DEMO_ACCESS_TOKEN)
+        url = server.base_url.replace("http://", "HTTP://")
+        monkeypatch.setenv(cli.BASE_URL_ENV, url)
+        assert cli.main(["user", "--json"]) == cli.EXIT_OK
+    assert '"email"' in capsys.readouterr().out
