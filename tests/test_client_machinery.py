@@ -478,6 +478,19 @@ def test_a_message_that_is_not_text_is_refused() -> None:
     assert transport.requests == []
 
 
+def create_ralph(transport: Scripted, options: dict[str, Any]) -> None:
+    """create_contact for Ralph Mullins with ``options`` added."""
+    make_client(transport).create_contact(
+        "Ralph",
+        "Mullins",
+        "2285 Reppert Road",
+        "Southfield",
+        "MI",
+        "48075",
+        **options,
+    )
+
+
 @pytest.mark.parametrize(
     ("options", "field"),
     [
@@ -493,15 +506,7 @@ def test_create_contact_checks_date_parts_before_any_request(
 ) -> None:
     transport = Scripted(token_answer)
     with pytest.raises(ValidationError) as caught:
-        make_client(transport).create_contact(
-            "Ralph",
-            "Mullins",
-            "2285 Reppert Road",
-            "Southfield",
-            "MI",
-            "48075",
-            **options,
-        )
+        create_ralph(transport, options)
     assert caught.value.field == field
     assert transport.requests == []
 
@@ -560,15 +565,7 @@ def test_create_contact_refuses_notes_or_email_that_are_not_text(
 ) -> None:
     transport = Scripted(token_answer)
     with pytest.raises(ValidationError) as caught:
-        make_client(transport).create_contact(
-            "Ralph",
-            "Mullins",
-            "2285 Reppert Road",
-            "Southfield",
-            "MI",
-            "48075",
-            **options,
-        )
+        create_ralph(transport, options)
     assert caught.value.field == next(iter(options))
     assert transport.requests == []
 
