@@ -119,7 +119,7 @@ def _check_token(value: object, field: str) -> str:
             field=field, reason="expected a non-empty string"
         )
     token = value.strip()
-    if any(char.isspace() or not char.isprintable() for char in token):
+    if not validators.is_header_token(token):
         raise ValidationError(
             field=field,
             reason="contains spaces or control characters (is it the "

@@ -88,6 +88,7 @@ from amcards.core.models import (
     User,
 )
 from amcards.core.retry import parse_retry_after
+from amcards.core.validators import is_header_token
 
 __all__ = [
     "ENDPOINTS",
@@ -1211,7 +1212,7 @@ def _token(obj: Obj, key: str) -> str:
     value = _require(obj, key)
     if type(value) is not str or not value:
         raise _Bad(key, f"expected a token, got {_type_name(value)}")
-    if any(char.isspace() or not char.isprintable() for char in value):
+    if not is_header_token(value):
         raise _Bad(
             key, "a token with spaces or control characters (not shown)"
         )

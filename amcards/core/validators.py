@@ -48,6 +48,7 @@ __all__ = [
     "RETURN_ADDRESS_KEYS",
     "STATE_COUNTRIES",
     "is_domestic",
+    "is_header_token",
     "missing_address_fields",
     "needs_state",
     "normalize_country",
@@ -339,6 +340,15 @@ def validate_date_parts(
                 field=f"{field}_day", reason=f"{when} is not a real date"
             ) from None
     return checked[0], checked[1], checked[2]
+
+
+def is_header_token(text: str) -> bool:
+    """Whether ``text`` can stand in an ``Authorization`` header as a
+    token: at least one character, none of them white space or a
+    control character."""
+    return bool(text) and not any(
+        char.isspace() or not char.isprintable() for char in text
+    )
 
 
 def validate_initiator(value: object, field: str = "initiator") -> str:
