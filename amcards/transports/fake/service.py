@@ -288,6 +288,9 @@ class _State:
     tables: dict[str, dict[int, Record]] = field(
         default_factory=lambda: {kind: {} for kind in KINDS}
     )
+    # The highest id in a table, once worked out: finding it afresh for
+    # every new object made a long run of sends slow down as it went.
+    top_ids: dict[str, int] = field(default_factory=dict)
     access_tokens: dict[str, _AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, tuple[int, str]] = field(default_factory=dict)
     oauth_clients: dict[str, str] = field(default_factory=dict)
@@ -1070,6 +1073,7 @@ class FakeAMcards:
         record = self._owned(user, kind, number)
         if method == "DELETE":
             del self._state.tables[kind][number]
+            self._state.top_ids.pop(kind, None)
             return Response(204)
         return wire.json_response(200, copy.deepcopy(record.wire))
 
@@ -1470,7 +1474,10 @@ class FakeAMcards:
                     f"with that id"
                 )
             return wanted
-        return max(table, default=_FIRST_IDS[kind] - 1) + 1
+        top_ids = self._state.top_ids
+        if kind not in top_ids:
+            top_ids[kind] = max(table, default=_FIRST_IDS[kind] - 1)
+        return top_ids[kind] + 1
 
     def _store(
         self,
@@ -1481,6 +1488,9 @@ class FakeAMcards:
         extra: dict[str, Any] | None = None,
     ) -> None:
         self._state.tables[kind][object_id] = Record(owner, data, extra or {})
+        top_ids = self._state.top_ids
+        if kind in top_ids and object_id > top_ids[kind]:
+            top_ids[kind] = object_id
 
     def _user(self, user_id: int) -> Record:
         record = self._state.tables["user"].get(user_id)
