@@ -33,6 +33,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
 from amcards import csvinput
+from amcards.core import validators
 from amcards.core.errors import (
     AMcardsException,
     AuthenticationError,
@@ -43,6 +44,7 @@ from amcards.core.errors import (
     SendOutcomeUnknownError,
     ValidationError,
 )
+from amcards.core.validators import MAX_ID, MAX_INITIATOR_LENGTH
 
 if TYPE_CHECKING:
     from amcards.client import AMcardsClient
@@ -909,11 +911,6 @@ def _check_paging(args: argparse.Namespace) -> None:
         raise UsageError(f"--skip must be at most {MAX_ID} (got {skip!r})")
 
 
-#: The largest id or --skip the command sends: the service's ids are
-#: 64-bit integers, so anything larger is a typing mistake.
-MAX_ID = 2**63 - 1
-
-
 def _whole_number(option: str, text: str) -> int | None:
     """A number written in the digits 0-9 (spaces around are fine), or
     None for one with a minus sign; anything above :data:`MAX_ID` comes
@@ -939,16 +936,17 @@ def _whole_number(option: str, text: str) -> int | None:
 
 
 def _check_id(option: str, text: str, wanted: str) -> int:
-    """An id given as an option: a number from 1 to :data:`MAX_ID`."""
+    """An id given as an option, as the client reads ids
+    (:func:`~amcards.core.validators.validate_id`)."""
     digits = text.strip()
     if not (digits.isascii() and digits.isdigit()):
         raise UsageError(f"{option} must be {wanted} (got {text!r})")
-    number = _whole_number(option, digits)
-    if number is None or not 1 <= number <= MAX_ID:
+    try:
+        return int(validators.validate_id(digits, option))
+    except ValidationError:
         raise UsageError(
             f"{option} {digits} is not an id: ids run from 1 to {MAX_ID}"
-        )
-    return number
+        ) from None
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -1153,8 +1151,6 @@ def _send_batch(
 
 
 def _check_send_options(args: argparse.Namespace) -> str | None:
-    from amcards.core import validators
-
     if args.campaign is not None and args.message is not None:
         raise UsageError("--message goes with --template, not --campaign")
     _check_initiator(args.initiator)
@@ -1174,33 +1170,27 @@ def _check_send_options(args: argparse.Namespace) -> str | None:
         raise UsageError(str(exc)) from exc
 
 
-#: The longest --initiator accepted, in characters (the client's limit).
-MAX_INITIATOR_LENGTH = 200
-
-
 def _check_initiator(text: str) -> None:
-    """Refuse an --initiator the client would refuse: blank, too long,
-    or holding a tab, a line break or another control character."""
+    """Refuse an --initiator the client would refuse
+    (:func:`~amcards.core.validators.validate_initiator`): blank, too
+    long, or holding a tab, a line break or another control character."""
     if not text.strip():
         raise UsageError("--initiator must not be empty")
     if _unreadable(text):
         raise UsageError(f"--initiator {text!r} cannot be read as text")
-    length = len(text.strip())
-    if length > MAX_INITIATOR_LENGTH:
-        raise UsageError(
-            f"--initiator is {length} characters long; at most "
-            f"{MAX_INITIATOR_LENGTH} are accepted"
-        )
-    if _CONTROL.search(text.strip()):
-        raise UsageError(
-            f"--initiator contains a tab, a line break or another control "
-            f"character ({text!r}); it names who sends, on one line"
-        )
+    try:
+        validators.validate_initiator(text, "--initiator")
+    except ValidationError as exc:
+        reason = exc.reason or ""
+        if "control character" in reason:
+            reason += f" ({text!r}); it names who sends, on one line"
+        raise UsageError(f"--initiator {reason}") from None
 
 
 def _check_message(text: str) -> None:
     """Refuse a blank --message, and one holding a control character
-    other than a line break or a tab (an escape sequence, say)."""
+    other than a line break or a tab (an escape sequence, say), as
+    :func:`~amcards.core.validators.validate_message` does."""
     if not text.strip():
         raise UsageError(
             "--message is empty; leave it out to send the template's "
@@ -1208,13 +1198,12 @@ def _check_message(text: str) -> None:
         )
     if _unreadable(text):
         raise UsageError("--message cannot be read as text")
-    control = _CONTROL_IN_TEXT.search(text)
-    if control is not None:
+    try:
+        validators.validate_message(text, "--message")
+    except ValidationError as exc:
         raise UsageError(
-            f"--message contains the control character "
-            f"U+{ord(control.group()):04X}; only line breaks and tabs are "
-            "allowed"
-        )
+            f"--message {exc.reason}; only line breaks and tabs are allowed"
+        ) from None
 
 
 def _unreadable(text: str) -> bool:
@@ -1223,10 +1212,7 @@ def _unreadable(text: str) -> bool:
     return _SURROGATE.search(text) is not None
 
 
-# The control characters (Unicode category Cc); the same but line breaks
-# and tabs; lone surrogates.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Lone surrogates.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -1672,8 +1658,6 @@ def _price_campaign(
     good: Sequence[csvinput.Recipient],
     send_date: str | None,
 ) -> _Pricing:
-    from amcards.core import validators
-
     pricing = _Pricing({}, user.credits)
     prices: dict[tuple[bool, bool], int] = {}
     for recipient in good:
