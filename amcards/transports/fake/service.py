@@ -291,6 +291,8 @@ class _State:
     # The highest id in a table, once worked out: finding it afresh for
     # every new object made a long run of sends slow down as it went.
     top_ids: dict[str, int] = field(default_factory=dict)
+    # Mailings whose cards are still to be made, in the order sent.
+    unsettled: list[int] = field(default_factory=list)
     access_tokens: dict[str, _AccessToken] = field(default_factory=dict)
     refresh_tokens: dict[str, tuple[int, str]] = field(default_factory=dict)
     oauth_clients: dict[str, str] = field(default_factory=dict)
@@ -1268,6 +1270,7 @@ class FakeAMcards:
             initiator=initiator,
             serial=self._state.serial,
         )
+        self._state.unsettled.append(mailing_id)
         message = f"Thanks! {len(planned)} cards are being processed."
         if problems:
             message += f" Skipped: {' '.join(problems)}"
@@ -1725,7 +1728,10 @@ class FakeAMcards:
     def _settle_mailings(self, *, everything: bool = False) -> int:
         """Create the cards of mailings sent by earlier requests."""
         created = 0
-        for mailing in self._state.tables["mailing"].values():
+        mailings = self._state.tables["mailing"]
+        waiting = []
+        for mailing_id in self._state.unsettled:
+            mailing = mailings[mailing_id]
             pending = mailing.extra.get("pending")
             if not pending:
                 continue
@@ -1733,6 +1739,7 @@ class FakeAMcards:
                 not everything
                 and mailing.extra["serial"] >= self._state.serial
             ):
+                waiting.append(mailing_id)
                 continue
             user = self._user(mailing.owner)
             created += len(
@@ -1747,6 +1754,7 @@ class FakeAMcards:
             )
             mailing.extra["pending"] = []
             mailing.wire["status"] = MAILING_COMPLETE
+        self._state.unsettled = waiting
         return created
 
     def _is_duplicate(
