@@ -45,16 +45,6 @@ GOOD_ROW = "Rosa,Delgado,48 Larkspur Lane,Springfield,IL,62704,US"
 # Helpers -----------------------------------------------------------------
 
 
-@pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> FakeAMcards:
-    """The fake service behind --fake, kept so a test can look at it."""
-    fake = FakeAMcards.demo()
-    monkeypatch.setattr(cli, "_demo_service", lambda: fake)
-    monkeypatch.delenv(cli.TOKEN_ENV, raising=False)
-    monkeypatch.delenv(cli.BASE_URL_ENV, raising=False)
-    return fake
-
-
 class Terminal(io.StringIO):
     """Standard input that says it is a terminal, with typed answers."""
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_account import use_service
 
 from amcards import cli, csvinput
 from amcards.client import AMcardsClient
@@ -126,19 +127,6 @@ def crash_after(after: int, *, handled_first: bool) -> CrashAfter:
     assert isinstance(service, CrashAfter)
     service.after, service.handled_first = after, handled_first
     return service
-
-
-@pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> FakeAMcards:
-    fake = FakeAMcards.demo()
-    use_service(monkeypatch, fake)
-    return fake
-
-
-def use_service(monkeypatch: pytest.MonkeyPatch, fake: FakeAMcards) -> None:
-    monkeypatch.setattr(cli, "_demo_service", lambda: fake)
-    monkeypatch.delenv(cli.TOKEN_ENV, raising=False)
-    monkeypatch.delenv(cli.BASE_URL_ENV, raising=False)
 
 
 def settle_at_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,15 +22,6 @@ EXAMPLE = REPO / "examples" / "recipients.csv"
 BIGGEST = 2**63 - 1
 
 
-@pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> FakeAMcards:
-    fake = FakeAMcards.demo()
-    monkeypatch.setattr(cli, "_demo_service", lambda: fake)
-    monkeypatch.delenv(cli.TOKEN_ENV, raising=False)
-    monkeypatch.delenv(cli.BASE_URL_ENV, raising=False)
-    return fake
-
-
 @pytest.mark.parametrize("command", ["cards", "templates"])
 @pytest.mark.parametrize(
     ("option", "message"),

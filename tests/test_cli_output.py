@@ -128,15 +128,6 @@ class ClosedPipe(io.StringIO):
         raise BrokenPipeError(32, "Broken pipe")
 
 
-@pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> FakeAMcards:
-    fake = FakeAMcards.demo()
-    monkeypatch.setattr(cli, "_demo_service", lambda: fake)
-    monkeypatch.delenv(cli.TOKEN_ENV, raising=False)
-    monkeypatch.delenv(cli.BASE_URL_ENV, raising=False)
-    return fake
-
-
 def clean_file(tmp_path: Path) -> Path:
     path = tmp_path / "people.csv"
     path.write_text(

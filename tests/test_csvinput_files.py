@@ -26,15 +26,6 @@ def test_a_folder_is_said_to_be_a_folder(tmp_path: Path) -> None:
         )
 
 
-@pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> FakeAMcards:
-    fake = FakeAMcards.demo()
-    monkeypatch.setattr(cli, "_demo_service", lambda: fake)
-    monkeypatch.delenv(cli.TOKEN_ENV, raising=False)
-    monkeypatch.delenv(cli.BASE_URL_ENV, raising=False)
-    return fake
-
-
 @pytest.mark.parametrize(
     ("name", "message"),
     [

@@ -18,16 +18,6 @@ CRM_EXAMPLE = (
 )
 
 
-@pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> FakeAMcards:
-    """The fake service behind --fake."""
-    fake = FakeAMcards.demo()
-    monkeypatch.setattr(cli, "_demo_service", lambda: fake)
-    monkeypatch.delenv(cli.TOKEN_ENV, raising=False)
-    monkeypatch.delenv(cli.BASE_URL_ENV, raising=False)
-    return fake
-
-
 def test_every_header_but_the_stage_is_read_without_map() -> None:
     columns = csvinput.read_recipients(CRM_EXAMPLE).columns
     assert columns.ignored == ("Lifecycle Stage",)

@@ -89,15 +89,6 @@ def test_a_required_column_that_is_not_there_still_lists_spellings() -> None:
     assert "no column for the city (looked for 'City'" in message
 
 
-@pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> FakeAMcards:
-    fake = FakeAMcards.demo()
-    monkeypatch.setattr(cli, "_demo_service", lambda: fake)
-    monkeypatch.delenv(cli.TOKEN_ENV, raising=False)
-    monkeypatch.delenv(cli.BASE_URL_ENV, raising=False)
-    return fake
-
-
 @pytest.mark.parametrize(
     ("maps", "message"),
     [

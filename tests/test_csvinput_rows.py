@@ -21,16 +21,6 @@ GOOD_ROW = "Rosa,Delgado,48 Larkspur Lane,Springfield,IL,62704,US"
 LIMIT = csvinput.MAX_CELL_LENGTH
 
 
-@pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch) -> FakeAMcards:
-    """The fake service behind --fake."""
-    fake = FakeAMcards.demo()
-    monkeypatch.setattr(cli, "_demo_service", lambda: fake)
-    monkeypatch.delenv(cli.TOKEN_ENV, raising=False)
-    monkeypatch.delenv(cli.BASE_URL_ENV, raising=False)
-    return fake
-
-
 def write(tmp_path: Path, text: str, name: str = "people.csv") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8", newline="")
