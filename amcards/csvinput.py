@@ -156,11 +156,8 @@ REQUIRED_FIELDS = (
     "postal_code",
 )
 
-# Countries whose addresses need a state or province.
-COUNTRIES_WITH_STATES = frozenset({"US", "CA", "AU"})
-
-# Why a row of each of those countries needs a state, in words: "a CA
-# address" alone would read as Californian.
+# Why a row of each country of validators.STATE_COUNTRIES needs a state,
+# in words: "a CA address" alone would read as Californian.
 _STATE_NEEDED = {
     "US": "a US address needs one",
     "CA": "a Canadian (CA) address needs a province or territory",
@@ -860,7 +857,7 @@ def _missing(
     values: Mapping[str, str], country: str, unread: frozenset[str]
 ) -> list[str]:
     wanted = list(REQUIRED_FIELDS)
-    if country in COUNTRIES_WITH_STATES:
+    if country in validators.STATE_COUNTRIES:
         wanted.insert(wanted.index("postal_code"), "state")
     problems = []
     for name in wanted:
