@@ -1420,19 +1420,21 @@ def _tie_journal(
     from amcards.ledger import server_of
 
     server = server_of(client)
-    bound = journal.server
-    if bound is None:
-        if not dry_run:
+    try:
+        if dry_run:
+            journal.check_server(server)
+        else:
             journal.bind(server)
-        return
-    if bound != server:
+    except ValidationError as exc:
+        if exc.field != "ledger":
+            raise
         raise UsageError(
             f"the journal {journal.path} records sends to "
-            f"{_describe_server(bound)}, and this run sends to "
-            f"{_describe_server(server)}; use a journal file for each "
+            f"{_describe_server(journal.server or '')}, and this run sends "
+            f"to {_describe_server(server)}; use a journal file for each "
             "server, so a card sent to one is never taken for sent to "
             "the other"
-        )
+        ) from None
 
 
 def _describe_server(server: str) -> str:
