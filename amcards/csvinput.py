@@ -208,6 +208,13 @@ def decode_csv_bytes(data: bytes, name: str = "the file") -> str:
             of the first bad byte and its place in that line, counted in
             characters as an editor counts them.
     """
+    for magic, what in _NOT_CSV:
+        if data.startswith(magic):
+            raise CsvInputError(
+                f"{name} is {what}. Save it as "
+                '"CSV UTF-8" (Excel) or export it as UTF-8 CSV from your '
+                "CRM, then try again."
+            )
     skip = len(_BOM) if data.startswith(_BOM) else 0
     try:
         return str(memoryview(data)[skip:], "utf-8")
@@ -226,6 +233,14 @@ def decode_csv_bytes(data: bytes, name: str = "the file") -> str:
 
 
 _BOM = b"\xef\xbb\xbf"
+
+# What a spreadsheet or a UTF-16 export starts with, and what to call it.
+_NOT_CSV = (
+    (b"PK\x03\x04", "a zipped file (an Excel .xlsx workbook?), not CSV"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel .xls workbook, not CSV"),
+    (b"\xff\xfe", "UTF-16 text, not UTF-8"),
+    (b"\xfe\xff", "UTF-16 text, not UTF-8"),
+)
 
 
 def _pick_dialect(text: str) -> type[csv.Dialect]:
@@ -671,9 +686,25 @@ class Record:
 
     @property
     def label(self) -> str:
-        """How messages refer to the row, as in "line 9 (Noah Becker)"."""
-        name = self.name
+        """How messages refer to the row, as in "line 9 (Noah Becker)".
+
+        Control characters in the name are shown escaped (``\\x1b``), so a
+        file cannot send escape sequences to the terminal.
+        """
+        name = _shown(self.name)
         return f"line {self.line} ({name})" if name else f"line {self.line}"
+
+
+def _shown(text: str) -> str:
+    """``text`` with control characters and lone surrogates escaped."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char
+        if char.isprintable() or char == " "
+        else char.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for char in text
+    )
 
 
 @dataclass(frozen=True)

@@ -45,3 +45,30 @@ def test_send_cards_says_so_and_exits_2(
     assert f"amcards: error: {message}\n" in err
     assert "Is a directory" not in err
     assert service.request_count == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00", "an Excel .xlsx workbook?"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", "an Excel .xls workbook"),
+        ("First Name\n".encode("utf-16"), "UTF-16 text, not UTF-8"),
+    ],
+)
+def test_a_spreadsheet_or_utf16_file_is_named_for_what_it_is(
+    data: bytes, what: str
+) -> None:
+    with pytest.raises(csvinput.CsvInputError) as caught:
+        csvinput.decode_csv_bytes(data, "people.csv")
+    assert what in str(caught.value)
+    assert "CSV UTF-8" in str(caught.value)
+
+
+def test_a_name_with_terminal_escapes_is_shown_escaped() -> None:
+    record = csvinput.Record(
+        line=2,
+        values={"first_name": "Rosa\x1b[2J", "last_name": "Del\x00gado"},
+    )
+    assert record.label == "line 2 (Rosa\\x1b[2J Del\\x00gado)"
+    plain = csvinput.Record(line=3, values={"first_name": "Zoë"})
+    assert plain.label == "line 3 (Zoë)"
