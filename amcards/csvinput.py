@@ -935,7 +935,9 @@ _ADDRESS_FIELDS = (
 
 def _text_problems(values: Mapping[str, str]) -> list[str]:
     """Values the service would refuse to print: too long, or holding a
-    line break or another control character (a tab is fine)."""
+    tab, a line break or another control character (as
+    :func:`~amcards.core.validators.validate_shipping_address` refuses
+    them, named here in the file's own words)."""
     problems = []
     for name in _ADDRESS_FIELDS:
         value = values.get(name, "")
@@ -945,6 +947,8 @@ def _text_problems(values: Mapping[str, str]) -> list[str]:
                 f"the {label} is {len(value)} characters long (at most "
                 f"{validators.MAX_ADDRESS_VALUE_LENGTH} are accepted)"
             )
+        if "\t" in value:
+            problems.append(f"the {label} contains a tab")
         if _CONTROL.search(value):
             problems.append(
                 f"the {label} contains a line break or another control "

@@ -415,3 +415,12 @@ def test_a_hubspot_export_needs_no_map(tmp_path: Path) -> None:
     recipients = csvinput.read_recipients(path)
     assert recipients.columns.column_of("postal_code") == "ZIP/Postal"
     assert recipients.columns.ignored == ()
+
+
+def test_a_tab_in_an_address_value_is_named_with_the_other_problems() -> None:
+    """The library refuses a tab in an address; the row says so in the
+    file's own words, beside its other problems."""
+    row = record(city="", first_name="Ro\tsa")
+    reasons = rejected(csvinput.check_record(row)).reasons
+    assert "the city is missing" in reasons
+    assert "the first name contains a tab" in reasons
